@@ -11,7 +11,6 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml constraints.txt
-	$(PIP) --upgrade pip setuptools wheel
 	$(PIP) torch==2.13.0
 	$(PIP) -e ".[test,docs,plots]"
 	touch $@
