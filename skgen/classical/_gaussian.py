@@ -68,7 +68,7 @@ class Gaussian(BaseGenerative):
     >>> X = np.random.RandomState(0).normal(size=(500, 2))
     >>> g = Gaussian(covariance_type="diag").fit(X)
     >>> g.mean_.round(1)
-    array([-0. ,  0.1])
+    array([-0.1, -0. ])
     >>> g.sample(3, random_state=0).shape
     (3, 2)
     """

@@ -1,0 +1,5 @@
+"""``python -m skgen`` runs the demo."""
+
+from .demo import main
+
+main()

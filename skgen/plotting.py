@@ -1,0 +1,275 @@
+"""Pictures of densities, samples and latent spaces (needs matplotlib).
+
+matplotlib is an optional dependency (``pip install skgen[plots]``); it is
+imported only when a function here is called.
+"""
+
+import numpy as np
+
+__all__ = [
+    "plot_density_2d",
+    "plot_hello_world",
+    "plot_image_grid",
+    "plot_latent_traversal",
+]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt  # falls back to Agg without a display
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "skgen.plotting needs matplotlib: pip install 'skgen[plots]'"
+        ) from exc
+    return plt
+
+
+def _grid_log_density(estimator, xlim, ylim, resolution):
+    xs = np.linspace(*xlim, resolution)
+    ys = np.linspace(*ylim, resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    return xx, yy, estimator.score_samples(grid).reshape(xx.shape)
+
+
+def plot_density_2d(estimator, *, X=None, samples=None, xlim=None, ylim=None,
+                    resolution=200, ax=None, title=None, cmap="viridis"):
+    """Draw a fitted 2-D density as an image, with optional data and samples.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``score_samples`` on 2 features
+    X : array-like of shape (n, 2), default=None
+        Data to overlay (black dots).
+    samples : array-like of shape (m, 2), default=None
+        Model samples to overlay (red dots).
+    xlim, ylim : (float, float), default=None
+        Plot range; defaults to the range of ``X`` or ``samples`` padded by 10%.
+    resolution : int, default=200
+        Grid points per axis.
+    ax : matplotlib Axes, default=None
+        Axes to draw in; a new figure when ``None``.
+    title : str, default=None
+    cmap : str, default="viridis"
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgen.classical import Gaussian
+    >>> from skgen.plotting import plot_density_2d
+    >>> X = np.random.RandomState(0).normal(size=(200, 2))
+    >>> ax = plot_density_2d(Gaussian().fit(X), X=X, resolution=50)
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    ref = np.asarray(X if X is not None else samples, dtype=float) \
+        if (X is not None or samples is not None) else None
+    if xlim is None or ylim is None:
+        if ref is None:
+            raise ValueError("Give xlim and ylim, or data X / samples to take them from.")
+        lo, hi = ref.min(axis=0), ref.max(axis=0)
+        pad = 0.1 * (hi - lo)
+        xlim = xlim or (lo[0] - pad[0], hi[0] + pad[0])
+        ylim = ylim or (lo[1] - pad[1], hi[1] + pad[1])
+    xx, yy, logp = _grid_log_density(estimator, xlim, ylim, resolution)
+    dens = np.exp(logp)
+    ax.pcolormesh(xx, yy, dens, cmap=cmap, shading="auto")
+    if X is not None:
+        X = np.asarray(X)
+        ax.scatter(X[:, 0], X[:, 1], s=2, c="k", alpha=0.4, label="data")
+    if samples is not None:
+        samples = np.asarray(samples)
+        ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:red", alpha=0.4,
+                   label="samples")
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500):
+    """Redraw the lecture's Hello World and each model's density.
+
+    The first panel shows the training data, the fitted
+    :class:`~skgen.classical.UniformBox` (the first model in ``fitted`` that has
+    ``low_``/``high_``), samples from it, and the lecture's three points:
+    **A** the model generates it but the data never would (at sea inside the
+    box), **B** the data could contain it but the model never can (land
+    outside the box), **C** both agree (land inside the box). The other panels
+    show each model's density with its samples.
+
+    Parameters
+    ----------
+    truth : skgen.datasets.WorldMap
+        The true distribution.
+    X_train : ndarray of shape (n, 2)
+        Training data.
+    fitted : list of (str, estimator, samples)
+        Fitted models with samples drawn from them.
+    random_state : int, default=0
+    n_show : int, default=1500
+        Points drawn per scatter.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    plt = _pyplot()
+    from matplotlib.patches import Rectangle
+
+    n_panels = 1 + len(fitted)
+    n_cols = min(3, n_panels)
+    n_rows = int(np.ceil(n_panels / n_cols))
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(5.2 * n_cols, 3.0 * n_rows),
+                             squeeze=False)
+    axes = axes.ravel()
+    xlim, ylim = (-180, 180), (-90, 90)
+    lon, lat = np.meshgrid(np.linspace(-180, 180, 721), np.linspace(-90, 90, 361))
+    land = truth.is_land(np.column_stack([lon.ravel(), lat.ravel()])).reshape(lon.shape)
+
+    ax = axes[0]
+    ax.contourf(lon, lat, land, levels=[0.5, 1.5], colors=["#d9d2b6"])
+    ax.scatter(X_train[:n_show, 0], X_train[:n_show, 1], s=1.5, c="k", label="data")
+    box = next((m for _, m, _ in fitted if hasattr(m, "low_") and hasattr(m, "high_")), None)
+    if box is not None:
+        lo, hi = box.low_, box.high_
+        ax.add_patch(Rectangle(lo, *(hi - lo), fill=False, ec="tab:blue", lw=1.5,
+                               label="fitted box"))
+        pts = _points_abc(truth, box, random_state)
+        for label, p in pts.items():
+            if p is not None:
+                ax.plot(*p, marker="o", ms=8, mec="k",
+                        mfc={"A": "tab:red", "B": "tab:orange", "C": "tab:green"}[label])
+                ax.annotate(label, p, xytext=(6, 6), textcoords="offset points",
+                            fontsize=12, weight="bold")
+    ax.set_title("Hello World: data, the MLE box, points A/B/C")
+    ax.legend(loc="lower left", fontsize=7)
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+
+    for ax, (name, model, samples) in zip(axes[1:], fitted):
+        samples = np.asarray(samples)
+        if getattr(model, "likelihood_kind", "exact") != "none":
+            xx, yy, logp = _grid_log_density(model, xlim, ylim, 181)
+            finite = np.isfinite(logp)
+            img = np.where(finite, logp, np.nan)
+            vmax = np.nanmax(img) if finite.any() else 0.0
+            ax.pcolormesh(xx, yy, img, shading="auto", cmap="magma",
+                          vmin=vmax - 12, vmax=vmax)
+        ax.contour(lon, lat, land, levels=[0.5], colors="w", linewidths=0.4)
+        ax.scatter(samples[:n_show, 0], samples[:n_show, 1], s=1, c="tab:cyan", alpha=0.6)
+        kind = getattr(model, "likelihood_kind", "exact")
+        ax.set_title(f"{name} [{kind}]: log density, samples", fontsize=9)
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
+    for ax in axes[n_panels:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def _points_abc(truth, box, random_state):
+    """Pick the lecture's points A (sea in box), B (land outside box), C (land in box)."""
+    rng = np.random.RandomState(random_state)
+    inside = box.sample(4000, random_state=rng)
+    on_land = truth.is_land(inside)
+    a = inside[~on_land][0] if (~on_land).any() else None
+    c = inside[on_land][0] if on_land.any() else None
+    world = truth.sample(20000, random_state=rng)
+    outside = ~np.all((world >= box.low_) & (world <= box.high_), axis=1)
+    b = world[outside][0] if outside.any() else None
+    return {"A": a, "B": b, "C": c}
+
+
+def plot_image_grid(images, *, image_shape=None, n_cols=8, ax=None, cmap="gray",
+                    title=None, vmin=None, vmax=None):
+    """Show flattened images as a grid.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, n_pixels) or (n_images, h, w)
+    image_shape : (int, int), default=None
+        Shape of one image; a square is assumed when ``None``.
+    n_cols : int, default=8
+    ax : matplotlib Axes, default=None
+    cmap : str, default="gray"
+    title : str, default=None
+    vmin, vmax : float, default=None
+        Colour limits shared by all images.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgen.plotting import plot_image_grid
+    >>> ax = plot_image_grid(np.random.RandomState(0).uniform(size=(6, 16)), n_cols=3)
+    """
+    plt = _pyplot()
+    images = np.asarray(images, dtype=float)
+    if images.ndim == 2:
+        if image_shape is None:
+            side = int(round(np.sqrt(images.shape[1])))
+            if side * side != images.shape[1]:
+                raise ValueError("Give image_shape: the images are not square.")
+            image_shape = (side, side)
+        images = images.reshape(-1, *image_shape)
+    n, h, w = images.shape
+    n_cols = min(n_cols, n)
+    n_rows = int(np.ceil(n / n_cols))
+    canvas = np.full((n_rows * (h + 1) - 1, n_cols * (w + 1) - 1), np.nan)
+    for i, img in enumerate(images):
+        r, c = divmod(i, n_cols)
+        canvas[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = img
+    if ax is None:
+        _, ax = plt.subplots(figsize=(n_cols * 0.8, n_rows * 0.8))
+    ax.imshow(canvas, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_latent_traversal(estimator, *, axis=0, values=None, base=None, direction=None,
+                          image_shape=None, ax=None, title=None):
+    """Decode a line along one latent axis and show the decoded images in a row.
+
+    Parameters
+    ----------
+    estimator : fitted latent model with ``inverse_transform``
+    axis : int, default=0
+        Latent coordinate to move along (ignored when ``direction`` is given).
+    values : array-like of float, default=None
+        Positions along the line; ``np.linspace(-2, 2, 8)`` when ``None``.
+    base : array-like of shape (n_components,), default=None
+        Starting latent point; the origin when ``None``.
+    direction : array-like of shape (n_components,), default=None
+        Direction of the walk; the unit vector of ``axis`` when ``None``.
+    image_shape : (int, int), default=None
+    ax : matplotlib Axes, default=None
+    title : str, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    decoded : ndarray of shape (len(values), n_features)
+        The decoded rows.
+    """
+    n_latent = getattr(estimator, "n_components_", None) or estimator.n_components
+    values = np.linspace(-2, 2, 8) if values is None else np.asarray(values, dtype=float)
+    base = np.zeros(n_latent) if base is None else np.asarray(base, dtype=float)
+    if direction is None:
+        direction = np.eye(n_latent)[axis]
+    Z = base + values[:, None] * np.asarray(direction, dtype=float)
+    decoded = np.asarray(estimator.inverse_transform(Z))
+    ax = plot_image_grid(decoded, image_shape=image_shape, n_cols=len(values), ax=ax,
+                         title=title)
+    return ax, decoded
