@@ -175,12 +175,20 @@ def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500):
 
 
 def _points_abc(truth, box, random_state):
-    """Pick the lecture's points A (sea in box), B (land outside box), C (land in box)."""
+    """Pick the lecture's points A (sea in box), B (land outside box), C (land in box).
+
+    A and C are taken far from the coast so that they read clearly on the map.
+    """
+    from scipy.spatial import cKDTree
+
     rng = np.random.RandomState(random_state)
     inside = box.sample(4000, random_state=rng)
     on_land = truth.is_land(inside)
-    a = inside[~on_land][0] if (~on_land).any() else None
-    c = inside[on_land][0] if on_land.any() else None
+    sea, land = inside[~on_land], inside[on_land]
+    a = c = None
+    if len(sea) and len(land):
+        a = sea[np.argmax(cKDTree(land).query(sea)[0])]
+        c = land[np.argmax(cKDTree(sea).query(land)[0])]
     world = truth.sample(20000, random_state=rng)
     outside = ~np.all((world >= box.low_) & (world <= box.high_), axis=1)
     b = world[outside][0] if outside.any() else None
