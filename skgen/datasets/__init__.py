@@ -22,8 +22,12 @@ likelihood comparison.
 - 2-D toy densities: :class:`EightGaussians`, :class:`Checkerboard`,
   :class:`Rings`, :class:`Banana`, :class:`TwoSpirals`, each with a
   ``make_*`` function; :func:`make_toy` picks one by name.
+- :func:`make_biscuit_tins`: the lecture's grey-scale images of biscuit tins
+  that vary only in height and width, returned with the true factors (the
+  images lie on a 2-D manifold, so no density object is paired with them).
 """
 
+from ._biscuit_tins import make_biscuit_tins, render_biscuit_tins
 from ._toy import (
     Banana,
     Checkerboard,
@@ -47,10 +51,12 @@ __all__ = [
     "TwoSpirals",
     "WorldMap",
     "make_banana",
+    "make_biscuit_tins",
     "make_checkerboard",
     "make_eight_gaussians",
     "make_rings",
     "make_toy",
     "make_two_spirals",
     "make_world_map",
+    "render_biscuit_tins",
 ]
