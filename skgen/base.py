@@ -110,6 +110,7 @@ def check_likelihood_kinds_comparable(estimators, *, allowed=("exact",)):
 
     Examples
     --------
+    >>> from skgen.base import check_likelihood_kinds_comparable
     >>> from skgen.classical import Gaussian, KernelDensity
     >>> check_likelihood_kinds_comparable([Gaussian(), KernelDensity()])
     'exact'

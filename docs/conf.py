@@ -1,0 +1,278 @@
+"""Sphinx configuration for skgen's documentation.
+
+Build with ``make docs`` (warnings are errors). The API reference is assembled
+at build time: one page per public module of skgen that imports, listing the
+names in its ``__all__``, so a new estimator appears in the docs as soon as
+its module exports it. Modules that do not import yet (other families still
+being written) are skipped with a note on stderr.
+"""
+
+import importlib
+import re
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the source tree, in case skgen is not installed
+
+import skgen  # noqa: E402
+
+# -- Project ------------------------------------------------------------------
+
+project = "skgen"
+author = "skgen developers"
+copyright = "skgen developers"
+version = skgen.__version__
+release = skgen.__version__
+
+# -- General ------------------------------------------------------------------
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "matplotlib.sphinxext.plot_directive",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+root_doc = "index"
+default_role = "py:obj"
+nitpicky = False  # unresolved references to numpy / scikit-learn are not errors
+
+# No intersphinx: the build must run without network.
+
+# -- autodoc / autosummary / numpydoc -----------------------------------------
+
+autosummary_generate = True
+autosummary_generate_overwrite = True
+autosummary_imported_members = True
+autodoc_default_options = {"members": True, "inherited-members": True}
+autodoc_typehints = "none"
+autoclass_content = "class"
+
+numpydoc_show_class_members = False
+numpydoc_show_inherited_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks = set()  # style is checked by reviewers, not by the build
+numpydoc_xref_param_type = False
+
+# The ``>>>`` examples of the user guide are run by pytest:
+# ``pytest --doctest-glob="*.rst" docs/user_guide``.
+
+# -- matplotlib plot directive ------------------------------------------------
+
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 96)]
+plot_rcparams = {"figure.dpi": 96, "savefig.bbox": "tight"}
+plot_basedir = str(HERE)
+plot_working_directory = str(HERE)
+
+# -- HTML ---------------------------------------------------------------------
+
+html_theme = "alabaster"
+html_title = f"skgen {version}"
+html_static_path = []
+html_theme_options = {
+    "description": "Generative models with a scikit-learn API",
+    "fixed_sidebar": True,
+    "page_width": "1100px",
+    "sidebar_width": "230px",
+}
+html_show_sourcelink = False
+
+# -- The API reference, assembled from the modules that import -----------------
+
+#: Public modules in the order the reference shows them (DESIGN.md's layout).
+API_MODULES = [
+    "skgen.base",
+    "skgen.classical",
+    "skgen.datasets",
+    "skgen.metrics",
+    "skgen.testing",
+    "skgen.utils",
+    "skgen.plotting",
+    "skgen.demo",
+    "skgen.pipeline",
+    "skgen.preprocessing",
+    "skgen.conditional",
+    "skgen.nn",
+    "skgen.flows",
+    "skgen.autoregressive",
+    "skgen.vae",
+    "skgen.energy",
+    "skgen.diffusion",
+    "skgen.adversarial",
+]
+
+GENERATED = HERE / "generated"
+PAGE_PREFIX = "api_"
+
+
+def _importable_modules():
+    """``(name, module)`` for every API module that imports and exports names."""
+    found = []
+    for name in API_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:  # a module still being written must not break the docs
+            if not (isinstance(exc, ModuleNotFoundError) and exc.name == name):
+                print(f"[skgen docs] skipping {name}: {type(exc).__name__}: {exc}",
+                      file=sys.stderr)
+            continue
+        exported = []
+        for member in getattr(module, "__all__", []):
+            try:
+                getattr(module, member)
+            except Exception as exc:  # e.g. a lazily imported submodule that fails
+                print(f"[skgen docs] skipping {name}.{member}: {type(exc).__name__}: {exc}",
+                      file=sys.stderr)
+            else:
+                exported.append(member)
+        if exported:
+            found.append((name, module, exported))
+    return found
+
+
+def _module_page(name, module, exported):
+    summary = (module.__doc__ or "").strip().split("\n\n")[0]
+    summary = " ".join(summary.split()).rstrip(".")
+    summary = _escape_plain(summary) if summary and len(summary) < 90 else ""
+    title = f"``{name}``" + (f" -- {summary}" if summary else "")
+    lines = [
+        title,
+        "=" * len(title),
+        "",
+        f".. automodule:: {name}",
+        "   :no-members:",
+        "   :no-inherited-members:",
+        "",
+        f".. currentmodule:: {name}",
+        "",
+        ".. autosummary::",
+        "   :toctree: .",
+        "",
+    ]
+    lines += [f"   {n}" for n in sorted(exported, key=str.lower)]
+    return "\n".join(lines) + "\n"
+
+
+def _write_if_changed(path, text):
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def write_api_pages():
+    """Write ``generated/api_NN_<module>.rst`` and remove stale generated pages.
+
+    Called when this file is read, before autosummary scans the sources, so
+    autosummary creates the stub pages of every listed name. Stubs left over
+    from modules that no longer import (or names no longer exported) are
+    deleted so that they do not become orphan documents.
+    """
+    GENERATED.mkdir(exist_ok=True)
+    keep = set()
+    for index, (name, module, exported) in enumerate(_importable_modules(), start=1):
+        page = GENERATED / f"{PAGE_PREFIX}{index:02d}_{name}.rst"
+        _write_if_changed(page, _module_page(name, module, exported))
+        keep.add(page.name)
+        keep.update(f"{name}.{n}.rst" for n in exported)
+    for path in GENERATED.glob("*.rst"):
+        if path.name not in keep:
+            path.unlink()
+
+
+def _skip_foreign_members(app, what, name, obj, skip, options):
+    """Document only members written in skgen.
+
+    Classes show their inherited members (``fit``, ``sample`` and
+    ``score_samples`` come from :class:`skgen.base.BaseGenerative`), but not
+    those inherited from scikit-learn, torch or builtins (``get_params``,
+    ``Module.register_forward_hook``, ...): their docstrings link to labels of
+    other projects' documentation and are documented there.
+    """
+    if skip or what not in ("class", "exception"):
+        return None
+    target = getattr(obj, "fget", obj)
+    target = getattr(target, "__func__", target)
+    module = getattr(target, "__module__", None)
+    if isinstance(module, str) and not module.startswith("skgen"):
+        return True
+    return None
+
+
+# Plain text in a docstring that reStructuredText would read as markup nobody
+# meant: ``(n_samples, n_features_in_)`` (``n_features_in_`` is a hyperlink
+# reference) and ``log |det J|`` (a substitution reference). Both are common
+# in this project's docstrings, so they are escaped here rather than breaking
+# the build. Literal text, roles, doctest blocks, math and code blocks are
+# left as they are.
+_LITERAL_SPAN = re.compile(r"(``.+?``|:\w+:`[^`]*`|`[^`]*`_{0,2})")
+_TRAILING_UNDERSCORE = re.compile(r"(?<![\\\w])([A-Za-z]\w*?)_(?=[\s,.;:)\]]|$)")
+_SUBSTITUTION = re.compile(r"(?<![\\\w])\|(?=[^\s|])([^|`]*?[^\s|\\])\|(?!\w)")
+_VERBATIM_DIRECTIVE = re.compile(
+    r"^\s*\.\. (math|code-block|code|sourcecode|plot|literalinclude|doctest|testcode"
+    r"|testoutput|highlight|raw|csv-table)::"
+)
+
+
+def _escape_plain(text):
+    parts = _LITERAL_SPAN.split(text)
+    for i in range(0, len(parts), 2):  # even items lie outside literal spans
+        parts[i] = _SUBSTITUTION.sub(r"\\|\1\\|", parts[i])
+        parts[i] = _TRAILING_UNDERSCORE.sub(r"\1\\_", parts[i])
+    return "".join(parts)
+
+
+def _indent(line):
+    return len(line) - len(line.lstrip())
+
+
+def escape_accidental_markup(lines):
+    """Escape accidental references in docstring ``lines`` (a list, in place)."""
+    verbatim_indent = None  # inside a literal block indented deeper than this
+    in_doctest = False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if verbatim_indent is not None:
+            if not stripped or _indent(line) > verbatim_indent:
+                continue
+            verbatim_indent = None
+        if in_doctest:
+            if stripped:
+                continue
+            in_doctest = False
+            continue
+        if stripped.startswith(">>>"):
+            in_doctest = True
+            continue
+        if _VERBATIM_DIRECTIVE.match(line) or (
+            stripped.endswith("::") and not stripped.startswith("..")
+        ):
+            verbatim_indent = _indent(line)
+            if not _VERBATIM_DIRECTIVE.match(line):
+                lines[i] = _escape_plain(line.rstrip()[:-2]) + "::"
+            continue
+        if stripped.startswith(".. "):
+            continue  # directive, comment or target: leave as written
+        lines[i] = _escape_plain(line)
+
+
+def _process_docstring(app, what, name, obj, options, lines):
+    escape_accidental_markup(lines)
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_foreign_members)
+    # after numpydoc (priority 500) turned the sections into reStructuredText
+    app.connect("autodoc-process-docstring", _process_docstring, priority=600)
+
+
+write_api_pages()  # before autosummary scans the sources (see its docstring)
