@@ -214,6 +214,8 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
     ``sample`` when the model was fit on one.
     """
 
+    _parameter_constraints = {}
+
     # Validation options passed to ``validate_data`` for ``X``.
     _validate_kwargs = {"dtype": np.float64}
 

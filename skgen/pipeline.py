@@ -7,6 +7,7 @@ the log-determinant of each step's Jacobian (change of variables) and maps
 samples back through the steps' ``inverse_transform``.
 """
 
+import copy
 from collections import Counter
 from functools import update_wrapper
 from types import MethodType
@@ -290,6 +291,18 @@ class DensityPipeline(Pipeline):
             isinstance(step, tuple) and len(step) == 2 for step in self.steps
         ):
             self._check_steps_known()
+        # Steps are fitted in place (as in scikit-learn's Pipeline): keep a copy
+        # so that a failed fit leaves a previously fitted pipeline unchanged.
+        backup = copy.deepcopy(self.__dict__)
+        try:
+            self._fit_steps(X, y, **params)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(backup)
+            raise
+        return self
+
+    def _fit_steps(self, X, y, **params):
         columns = X.columns if isinstance(X, pd.DataFrame) else None
         super().fit(X, y, **params)
         self._train_columns = columns
@@ -298,7 +311,6 @@ class DensityPipeline(Pipeline):
         bounded = [name for name, step in steps if _has_bounded_image(step)]
         if bounded:
             self.image_mass_ = self._estimate_image_mass(steps, bounded)
-        return self
 
     def _estimate_image_mass(self, steps, bounded):
         final = self._final_estimator

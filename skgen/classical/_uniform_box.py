@@ -68,6 +68,11 @@ class UniformBox(BaseGenerative):
         self.random_state = random_state
 
     def _fit(self, X, y):
+        if self.min_width == 0 and X.shape[0] == 1:
+            raise ValueError(
+                "UniformBox needs at least 2 rows to span a box of positive volume, "
+                "got n_samples=1; or set min_width > 0."
+            )
         low, high = X.min(axis=0), X.max(axis=0)
         width = high - low
         narrow = width < self.min_width
