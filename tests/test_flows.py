@@ -1,0 +1,191 @@
+"""Normalizing flows (skgen.flows): exact transforms, normalized densities, labels."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from scipy.special import logsumexp
+
+from skgen.classical import Gaussian
+from skgen.datasets import make_eight_gaussians
+from skgen.flows import MAF, NSF, RealNVP
+from skgen.flows._transforms import (
+    AutoregressiveTransform,
+    CouplingTransform,
+    Flow,
+    Permutation,
+)
+from skgen.flows._univariate import Affine, RationalQuadraticSpline, rational_quadratic_spline
+from skgen.nn import init_parameters
+
+torch.set_num_threads(1)
+
+SMALL = dict(n_transforms=2, hidden_sizes=(16, 16), batch_size=128, learning_rate=5e-3,
+             random_state=0)
+FLOWS = {
+    "RealNVP": lambda **kw: RealNVP(**{**SMALL, **kw}),
+    "MAF": lambda **kw: MAF(**{**SMALL, **kw}),
+    "NSF-autoregressive": lambda **kw: NSF(**{**SMALL, **kw}),
+    "NSF-coupling": lambda **kw: NSF(architecture="coupling", **{**SMALL, **kw}),
+}
+
+# ------------------------------------------------------------- transforms
+SPLINE = RationalQuadraticSpline(bins=5, bound=2.0)
+TRANSFORMS = {
+    "permutation": lambda d, c: Permutation(np.roll(np.arange(d), 1)),
+    "coupling-affine": lambda d, c: CouplingTransform(d, [1, 2], Affine(), (8,),
+                                                      context_features=c),
+    "coupling-spline": lambda d, c: CouplingTransform(d, [0], SPLINE, (8,),
+                                                      context_features=c),
+    "autoregressive-affine": lambda d, c: AutoregressiveTransform(d, Affine(), (8, 8),
+                                                                  context_features=c),
+    "autoregressive-spline": lambda d, c: AutoregressiveTransform(d, SPLINE, (8,),
+                                                                  context_features=c),
+}
+
+
+def _randomized(transform, seed=0):
+    """float64 copy with random (not identity) weights."""
+    transform = transform.double()
+    g = torch.Generator().manual_seed(seed)
+    init_parameters(transform, g)
+    with torch.no_grad():
+        for p in transform.parameters():
+            p.add_(0.7 * torch.randn(p.shape, generator=g, dtype=p.dtype))
+    return transform
+
+
+@pytest.mark.parametrize("context", [0, 2])
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_transform_inverse_and_log_det(name, context):
+    d = 3
+    t = _randomized(TRANSFORMS[name](d, context))
+    g = torch.Generator().manual_seed(1)
+    x = 1.5 * torch.randn(16, d, generator=g, dtype=torch.float64)
+    x[0] = torch.tensor([2.5, -3.0, 0.1])  # outside the spline's interval
+    c = torch.randn(16, context, generator=g, dtype=torch.float64) if context else None
+    z, ladj = t(x, c)
+    assert z.shape == x.shape and ladj.shape == (16,)
+    torch.testing.assert_close(t.inverse(z, c), x, rtol=1e-9, atol=1e-9)
+    for i in range(len(x)):
+        ci = None if c is None else c[i:i + 1]
+        jac = torch.autograd.functional.jacobian(lambda v: t(v[None], ci)[0][0], x[i])
+        sign, logabsdet = torch.linalg.slogdet(jac)
+        torch.testing.assert_close(ladj[i], logabsdet, rtol=1e-9, atol=1e-9)
+    # gradients reach every parameter
+    params = list(t.parameters())
+    if params:
+        (z.sum() + ladj.sum()).backward()
+    for p in params:
+        assert p.grad is not None and torch.isfinite(p.grad).all()
+
+
+def test_spline_is_monotone_identity_outside_and_at_zero():
+    g = torch.Generator().manual_seed(0)
+    K = 6
+    w, h = torch.randn(1, K, generator=g), torch.randn(1, K, generator=g)
+    d = torch.randn(1, K - 1, generator=g)
+    x = torch.linspace(-4, 4, 2001, dtype=torch.float32)[:, None]
+    y, ladj = rational_quadratic_spline(x, w.expand(2001, K)[:, None], h.expand(2001, K)[:, None],
+                                        d.expand(2001, K - 1)[:, None], bound=3.0)
+    assert (torch.diff(y[:, 0]) > 0).all()
+    outside = x.abs() > 3
+    assert torch.equal(y[outside], x[outside]) and (ladj[outside] == 0).all()
+    assert torch.isclose(y[x == 3.0], x[x == 3.0]).all()
+    zeros = torch.zeros(2001, 1, K)
+    y0, ladj0 = rational_quadratic_spline(x, zeros, zeros, zeros[..., :-1], bound=3.0)
+    torch.testing.assert_close(y0, x)
+    torch.testing.assert_close(ladj0, torch.zeros_like(ladj0))
+
+
+def test_flow_log_prob_matches_change_of_variables():
+    t = [_randomized(TRANSFORMS["autoregressive-spline"](2, 0)),
+         _randomized(TRANSFORMS["permutation"](2, 0))]
+    flow = Flow(t, 2).double()
+    x = torch.randn(5, 2, dtype=torch.float64)
+    z = x
+    total = torch.zeros(5, dtype=torch.float64)
+    for tr in t:
+        z, ladj = tr(z)
+        total += ladj
+    base = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+    torch.testing.assert_close(flow.log_prob(x), base + total)
+    torch.testing.assert_close(flow.inverse(z), x)
+
+
+# ------------------------------------------------------------- estimators
+def _grid_integral(est, X, cells=300, pad=4.0):
+    lo, hi = X.min(axis=0) - pad * X.std(axis=0), X.max(axis=0) + pad * X.std(axis=0)
+    axes = [np.linspace(a, b, cells + 1) for a, b in zip(lo, hi)]
+    mids = [(a[1:] + a[:-1]) / 2 for a in axes]
+    G = np.stack(np.meshgrid(*mids, indexing="ij"), -1).reshape(-1, 2)
+    area = np.prod([(b - a) / cells for a, b in zip(lo, hi)])
+    return np.exp(est.score_samples(G)).sum() * area
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_flow_trains_and_integrates_to_one(name):
+    X = make_eight_gaussians(1500, random_state=0)
+    X_test = make_eight_gaussians(1000, random_state=1)
+    n_transforms = 2 if name.startswith("NSF") else 4  # affine layers are weaker
+    est = FLOWS[name](max_epochs=15, n_transforms=n_transforms).fit(X)
+    assert est.likelihood_kind == "exact"
+    assert np.isfinite(est.history_[-1]["valid_log_likelihood"])
+    assert abs(_grid_integral(est, X) - 1) < 0.01
+    # training works: better than the best single Gaussian on held-out data
+    assert est.score(X_test) > Gaussian().fit(X).score(X_test) + 0.5
+
+
+def test_nsf_approaches_the_true_density():
+    # a small version of the benchmark: the true density's held-out score is the ceiling
+    X, dist = make_eight_gaussians(3000, random_state=0, return_distribution=True)
+    X_test = make_eight_gaussians(2000, random_state=1)
+    est = NSF(n_transforms=3, hidden_sizes=(32, 32), max_epochs=25, learning_rate=3e-3,
+              random_state=0).fit(X)
+    gap = dist.score(X_test) - est.score(X_test)
+    assert -0.05 < gap < 0.35
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_same_seed_same_flow_and_pickle(name):
+    X = make_eight_gaussians(300, random_state=0)
+    a, b = FLOWS[name](max_epochs=2).fit(X), FLOWS[name](max_epochs=2).fit(X)
+    for k, v in a.module_.state_dict().items():
+        assert torch.equal(v, b.module_.state_dict()[k]), k
+    loaded = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(loaded.score_samples(X), a.score_samples(X))
+    np.testing.assert_array_equal(loaded.sample(7, random_state=0), a.sample(7, random_state=0))
+
+
+def test_flows_start_as_the_identity():
+    # zero-initialized last layers: before training the flow is the standardized normal
+    X = np.random.RandomState(0).normal(size=(200, 2)) * [1.0, 3.0] + 5
+    est = NSF(max_epochs=1, learning_rate=1e-12, random_state=0).fit(X)
+    expected = Gaussian(covariance_type="diag", reg_covar=0).fit(X).score_samples(X)
+    np.testing.assert_allclose(est.score_samples(X), expected, rtol=1e-4)
+
+
+# ------------------------------------------------------------ conditional
+@pytest.mark.parametrize("name", ["MAF", "NSF-coupling"])
+def test_conditional_flow(name):
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 3, size=1500)
+    angles = y * 2 * np.pi / 3
+    X = np.c_[2 * np.cos(angles), 2 * np.sin(angles)] + 0.3 * rng.normal(size=(1500, 2))
+    est = FLOWS[name](max_epochs=20).fit(X, y)
+    assert est.classes_.tolist() == [0, 1, 2]
+    for label in range(3):
+        draws = est.sample(300, y=label, random_state=label)
+        center = [2 * np.cos(label * 2 * np.pi / 3), 2 * np.sin(label * 2 * np.pi / 3)]
+        np.testing.assert_allclose(draws.mean(axis=0), center, atol=0.35)
+    # the right label explains a point better than a wrong one
+    own = est.score_samples(X, y=y)
+    wrong = est.score_samples(X, y=(y + 1) % 3)
+    assert np.mean(own > wrong) > 0.95
+    # marginal: logsumexp over classes weighted by their frequencies
+    per_class = np.stack([est.score_samples(X, y=c) for c in range(3)])
+    marginal = logsumexp(per_class + np.log(est.class_prior_)[:, None], axis=0)
+    np.testing.assert_allclose(est.score_samples(X), marginal, rtol=1e-10)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        est.sample(3, y=7)
