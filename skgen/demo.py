@@ -39,16 +39,33 @@ def demo_models(random_state=0, *, quick=False):
     >>> [name for name, _ in demo_models()][:2]
     ['UniformBox', 'Gaussian']
     """
+    from sklearn.model_selection import GridSearchCV
+
     from .classical import Gaussian, GaussianMixture, Histogram, KernelDensity, UniformBox
 
     rs = random_state
-    return [
+    models = [
         ("UniformBox", UniformBox(random_state=rs)),
         ("Gaussian", Gaussian(random_state=rs)),
         ("GaussianMixture(20)", GaussianMixture(20, random_state=rs)),
         ("Histogram(alpha=0.1)", Histogram(alpha=0.1, random_state=rs)),
         ("KernelDensity", KernelDensity(random_state=rs)),
+        # bandwidth selected by held-out log-likelihood (3-fold CV)
+        ("KernelDensity(CV)", GridSearchCV(
+            KernelDensity(random_state=rs),
+            {"bandwidth": [0.5, 1.0, 1.5, 2.0, 3.0, 4.5, 6.0]}, cv=3)),
     ]
+    # Deep models: their defaults, with the epoch budget capped for the demo.
+    deep = dict(max_epochs=15 if quick else 300, random_state=rs)
+    from .autoregressive import MADE
+    from .flows import MAF, NSF
+
+    models += [
+        ("MADE", MADE(**deep)),
+        ("MAF", MAF(**deep)),
+        ("NSF", NSF(**deep)),
+    ]
+    return models
 
 
 def _fmt(value, spec):
@@ -87,6 +104,7 @@ def run_demo(n_train=3000, n_test=3000, n_generated=3000, *, random_state=0,
     for name, model in demo_models(random_state, quick=quick):
         t0 = time.perf_counter()
         model.fit(X_train)
+        model = getattr(model, "best_estimator_", model)  # a GridSearchCV row
         t1 = time.perf_counter()
         kind = getattr(model, "likelihood_kind", "exact")
         ll = b_frac = np.nan

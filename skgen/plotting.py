@@ -177,7 +177,8 @@ def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500):
 def _points_abc(truth, box, random_state):
     """Pick the lecture's points A (sea in box), B (land outside box), C (land in box).
 
-    A and C are taken far from the coast so that they read clearly on the map.
+    A and C are taken far from the coast and from the box's edge, so that they
+    read clearly on the map.
     """
     from scipy.spatial import cKDTree
 
@@ -187,8 +188,11 @@ def _points_abc(truth, box, random_state):
     sea, land = inside[~on_land], inside[on_land]
     a = c = None
     if len(sea) and len(land):
-        a = sea[np.argmax(cKDTree(land).query(sea)[0])]
-        c = land[np.argmax(cKDTree(sea).query(land)[0])]
+        def margin(P):  # distance to the box's edge
+            return np.minimum(P - box.low_, box.high_ - P).min(axis=1)
+
+        a = sea[np.argmax(np.minimum(cKDTree(land).query(sea)[0], margin(sea)))]
+        c = land[np.argmax(np.minimum(cKDTree(sea).query(land)[0], margin(land)))]
     world = truth.sample(20000, random_state=rng)
     outside = ~np.all((world >= box.low_) & (world <= box.high_), axis=1)
     b = world[outside][0] if outside.any() else None
