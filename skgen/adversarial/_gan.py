@@ -1,0 +1,458 @@
+"""The generative adversarial network as a scikit-learn estimator.
+
+Standardization, labels, seeding, device placement, sampling and pickling
+come from :class:`skgen.nn.BaseDeepGenerative`. A GAN has no likelihood to
+maximize: two networks play a game, so this module replaces the driver's
+single-loss loop (:meth:`GAN._train_loop`) with alternating discriminator and
+generator steps, each with its own Adam optimizer.
+"""
+
+import functools
+import math
+import sys
+import time
+import warnings
+from numbers import Integral, Real
+
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from ..metrics import energy_distance
+from ..nn import MLP, BaseDeepGenerative, TrainingWarning
+
+__all__ = ["GAN"]
+
+_MAX_EMBEDDING = 16
+#: Adam's (beta1, beta2) per loss: the usual settings of the two papers.
+_BETAS = {"non_saturating": (0.5, 0.999), "wgan-gp": (0.5, 0.9)}
+#: Gradient-penalty weight when ``gradient_penalty="auto"`` (standardized
+#: units): R1 for the logistic discriminator; for WGAN-GP the weight of
+#: Gulrajani et al.'s low-dimensional experiments (their images use 10, which
+#: here makes the critic too stiff to follow the generator).
+_AUTO_PENALTY = {"non_saturating": 0.1, "wgan-gp": 0.1}
+#: Discriminator steps per generator step when ``n_critic="auto"``.
+_AUTO_N_CRITIC = {"non_saturating": 1, "wgan-gp": 5}
+#: Most validation rows compared with generated ones by the energy distance.
+_MAX_MONITOR = 1000
+
+
+class _Conditioned(nn.Module):
+    """An MLP whose input is ``h`` with a label embedding appended (when labels exist)."""
+
+    def __init__(self, in_features, out_features, hidden_sizes, n_classes, **mlp_kwargs):
+        super().__init__()
+        emb = min(n_classes, _MAX_EMBEDDING) if n_classes else 0
+        self.embedding = nn.Embedding(n_classes, emb) if n_classes else None
+        self.mlp = MLP(in_features + emb, out_features, hidden_sizes, **mlp_kwargs)
+
+    def forward(self, h, y=None):
+        if self.embedding is not None and y is not None:
+            h = torch.cat([h, self.embedding(y)], dim=-1)
+        return self.mlp(h)
+
+
+class _GANNet(nn.Module):
+    """Generator ``G(z[, y])``, discriminator ``D(x[, y])`` and the averaged generator.
+
+    Samples come from ``average_generator``, an exponential moving average
+    of the generator's weights updated after each generator step.
+    """
+
+    def __init__(self, n_features, latent_dim, hidden_sizes, *, n_classes=0):
+        super().__init__()
+        self.latent_dim = int(latent_dim)
+        self.generator = _Conditioned(latent_dim, n_features, hidden_sizes, n_classes)
+        self.average_generator = _Conditioned(latent_dim, n_features, hidden_sizes,
+                                              n_classes)
+        self.average_generator.requires_grad_(False)
+        self.discriminator = _Conditioned(n_features, 1, hidden_sizes, n_classes,
+                                          activation=functools.partial(nn.LeakyReLU, 0.2))
+
+    def generate(self, z, y=None, *, average=False):
+        """Standardized rows ``G(z)``, shape ``(n, n_features)``."""
+        return (self.average_generator if average else self.generator)(z, y)
+
+    def critic(self, x, y=None):
+        """Discriminator logits (critic values for WGAN-GP), shape ``(n,)``."""
+        return self.discriminator(x, y).squeeze(-1)
+
+    @torch.no_grad()
+    def update_average(self, decay):
+        """``average <- decay * average + (1 - decay) * generator``, weight by weight."""
+        for avg, cur in zip(self.average_generator.parameters(),
+                            self.generator.parameters()):
+            avg.lerp_(cur, 1.0 - decay)
+
+
+def _gradient_penalty(net, real, fake, y, generator):
+    """WGAN-GP's ``E[(||grad D(x_hat)|| - 1)^2]`` on random interpolates, a scalar."""
+    t = torch.rand(real.shape[0], 1, generator=generator, device=real.device, dtype=real.dtype)
+    x_hat = (t * real + (1 - t) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(net.critic(x_hat, y).sum(), x_hat, create_graph=True)
+    return ((grad.norm(dim=1) - 1.0) ** 2).mean()
+
+
+def discriminator_loss(net, real, fake, y, loss, gradient_penalty, generator):
+    """The discriminator's (critic's) loss on a batch, a scalar.
+
+    ``"non_saturating"``: the logistic loss of telling real (label 1) from
+    fake (label 0), ``softplus(-D(x)) + softplus(D(G(z)))``, plus
+    ``gradient_penalty / 2`` times the R1 penalty ``E ||grad D(x)||^2`` on
+    real rows (Mescheder et al., 2018). ``"wgan-gp"``: ``D(G(z)) - D(x)``
+    plus ``gradient_penalty`` times WGAN-GP's penalty.
+    """
+    r1 = loss == "non_saturating" and gradient_penalty > 0
+    if r1:
+        real = real.detach().requires_grad_(True)
+    both = net.critic(torch.cat([real, fake]), None if y is None else torch.cat([y, y]))
+    d_real, d_fake = both[:real.shape[0]], both[real.shape[0]:]
+    if loss == "non_saturating":
+        out = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        if r1:
+            (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
+            out = out + 0.5 * gradient_penalty * (grad * grad).sum(1).mean()
+        return out
+    penalty = _gradient_penalty(net, real, fake, y, generator)
+    return d_fake.mean() - d_real.mean() + gradient_penalty * penalty
+
+
+def generator_loss(net, fake, y, loss):
+    """The generator's loss on a batch of its samples, a scalar.
+
+    ``"non_saturating"``: ``softplus(-D(G(z)))``, i.e. ``-log sigmoid D``,
+    which keeps strong gradients while the discriminator wins (Goodfellow et
+    al., 2014). ``"wgan-gp"``: ``-D(G(z))``.
+    """
+    d_fake = net.critic(fake, y)
+    if loss == "non_saturating":
+        return F.softplus(-d_fake).mean()
+    return -d_fake.mean()
+
+
+class GAN(BaseDeepGenerative):
+    """Generative adversarial network with MLP generator and discriminator.
+
+    A generator network maps latent noise ``z ~ N(0, I)`` to rows; a
+    discriminator network learns to tell generated rows from real ones, and
+    the generator learns to fool it (Goodfellow et al., 2014). Training
+    alternates ``n_critic`` discriminator steps with one generator step, each
+    with its own Adam optimizer.
+
+    A GAN is an *implicit* model: it can :meth:`sample`, but defines no
+    density (its samples lie on the image of the generator, a set of volume
+    zero when ``latent_dim < n_features``, and no formula gives their
+    density otherwise). Hence ``likelihood_kind = "none"``: ``score_samples``
+    and ``score`` do not exist (``hasattr`` is False) and asking for them
+    explains why. Evaluate it with the sample-quality metrics of
+    :mod:`skgen.metrics` (``classifier_two_sample_auc``, ``energy_distance``).
+
+    Parameters
+    ----------
+    latent_dim : int, default=8
+        Dimension of the generator's input noise.
+    loss : {"non_saturating", "wgan-gp"}, default="non_saturating"
+        ``"non_saturating"``: the logistic discriminator with the
+        non-saturating generator loss ``-log D(G(z))``. ``"wgan-gp"``: a
+        Wasserstein critic with gradient penalty (Gulrajani et al., 2017).
+    n_critic : int or "auto", default="auto"
+        Discriminator steps per generator step; ``"auto"`` is 1 for
+        ``"non_saturating"`` and 5 for ``"wgan-gp"``.
+    gradient_penalty : float or "auto", default="auto"
+        Weight of a penalty on the discriminator's gradient, which keeps it
+        smooth and the game stable. ``"non_saturating"``: the R1 penalty
+        ``gradient_penalty / 2 * E ||grad D(x)||^2`` on real rows
+        (Mescheder et al., 2018); ``"wgan-gp"``: the penalty
+        ``E (||grad D(x_hat)|| - 1)^2`` on random interpolates of real and
+        generated rows (the weight 10 of image models makes the critic too
+        stiff on low-dimensional data). ``"auto"`` is 0.1 for both (features
+        are standardized); 0 switches the penalty off.
+    ema_decay : float in [0, 1), default=0.99
+        Samples come from an exponential moving average of the generator's
+        weights, ``avg <- ema_decay * avg + (1 - ema_decay) * weights`` after
+        each generator step, which smooths out the oscillations of
+        adversarial training (Yazici et al., 2019). 0 samples from the last
+        weights.
+    hidden_sizes : tuple of int, default=(128, 128)
+        Hidden layer widths of both networks (ReLU in the generator, leaky
+        ReLU in the discriminator).
+    max_epochs : int, default=200
+        Passes over the training data. Each minibatch is one discriminator
+        step; every ``n_critic``-th is followed by a generator step.
+    batch_size : int, default=128
+        Rows per minibatch.
+    learning_rate : float, default=1e-3
+        Adam's step size for both networks (with ``betas=(0.5, 0.999)``, or
+        ``(0.5, 0.9)`` for ``"wgan-gp"``).
+    weight_decay : float, default=0.0
+        Adam's L2 penalty.
+    early_stopping : bool, default=False
+        A GAN has no likelihood to monitor, and its losses do not tell
+        whether samples improve. With ``True``, ``validation_fraction`` of
+        the rows are held out, the energy distance between them and as many
+        generated rows (fixed latent draws) is computed after each epoch,
+        training stops when it has not improved for ``n_iter_no_change``
+        epochs, and the generator of the best epoch is kept. With ``False``
+        (the default) all ``max_epochs`` epochs run on all rows and the last
+        weights are kept.
+    validation_fraction : float, default=0.1
+        Share of rows held out when ``early_stopping``.
+    n_iter_no_change : int, default=20
+        Early-stopping patience in epochs.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where to train; ``"auto"`` uses CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, minibatches, training noise and :meth:`sample`.
+    verbose : int, default=0
+        ``>0`` shows a progress bar with the current losses.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained networks: ``module_.generator``,
+        ``module_.average_generator`` (its weight average, which
+        :meth:`sample` uses) and ``module_.discriminator``.
+    device_ : torch.device
+        Where they live.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``discriminator_loss`` and ``generator_loss``
+        (means over the epoch's steps), ``valid_energy_distance`` (NaN
+        without early stopping) and ``time`` (seconds).
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+        Epoch whose weights were kept.
+    classes_ : ndarray
+        Labels seen in ``fit(X, y)`` (conditional fits only).
+    class_prior_ : ndarray
+        Their frequencies (conditional fits only).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names.
+
+    See Also
+    --------
+    skgen.flows.NSF : a flow: samples like a GAN's, plus an exact density.
+    skgen.vae.VAE : a latent-variable model with a bound on ``log p(x)``.
+
+    Notes
+    -----
+    Features are standardized before the networks see them and samples are
+    mapped back. Given ``y`` in ``fit``, the model is ``p(x | y)``: both
+    networks see an embedding of the label, fake rows in training get the
+    labels of the real rows of their minibatch, and ``sample(n, y=...)``
+    conditions on labels (``sample(n)`` draws them from ``class_prior_``).
+
+    References
+    ----------
+    I. Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+    I. Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017.
+    L. Mescheder, A. Geiger and S. Nowozin, "Which Training Methods for GANs
+    do actually Converge?", ICML 2018.
+    Y. Yazici et al., "The Unusual Effectiveness of Averaging in GAN
+    Training", ICLR 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgen.adversarial import GAN
+    >>> X = np.random.RandomState(0).normal(size=(200, 2))
+    >>> gan = GAN(hidden_sizes=(16,), max_epochs=3, random_state=0).fit(X)
+    >>> gan.sample(4, random_state=0).shape
+    (4, 2)
+    >>> gan.likelihood_kind, hasattr(gan, "score_samples")
+    ('none', False)
+    """
+
+    likelihood_kind = "none"
+    _conditional = True
+
+    _parameter_constraints = {
+        **BaseDeepGenerative._parameter_constraints,
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "loss": [StrOptions({"non_saturating", "wgan-gp"})],
+        "n_critic": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "gradient_penalty": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def __init__(self, latent_dim=8, *, loss="non_saturating", n_critic="auto",
+                 gradient_penalty="auto", ema_decay=0.99, hidden_sizes=(128, 128),
+                 max_epochs=200, batch_size=128, learning_rate=1e-3, weight_decay=0.0,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=20,
+                 device="auto", random_state=None, verbose=0):
+        self.latent_dim = latent_dim
+        self.loss = loss
+        self.n_critic = n_critic
+        self.gradient_penalty = gradient_penalty
+        self.ema_decay = ema_decay
+        self.hidden_sizes = hidden_sizes
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------ driver hooks
+    def _build_module(self, n_features, n_classes):
+        return _GANNet(n_features, self.latent_dim, tuple(self.hidden_sizes),
+                       n_classes=n_classes)
+
+    def _sample_module(self, module, n_samples, y, generator):
+        p = next(module.parameters())
+        z = torch.randn(n_samples, module.latent_dim, generator=generator,
+                        device=p.device, dtype=p.dtype)
+        return module.generate(z, y, average=True)
+
+    def _penalty(self):
+        if self.gradient_penalty == "auto":
+            return _AUTO_PENALTY[self.loss]
+        return float(self.gradient_penalty)
+
+    def _n_critic(self):
+        return _AUTO_N_CRITIC[self.loss] if self.n_critic == "auto" else int(self.n_critic)
+
+    def _make_optimizers(self, module):
+        kwargs = dict(lr=self.learning_rate, weight_decay=self.weight_decay,
+                      betas=_BETAS[self.loss])
+        return (torch.optim.Adam(module.discriminator.parameters(), **kwargs),
+                torch.optim.Adam(module.generator.parameters(), **kwargs))
+
+    def _train_step(self, module, optimizers, X, y, generator, generator_step):
+        """One discriminator step, then one generator step if ``generator_step``.
+
+        Returns
+        -------
+        d_loss, g_loss : tensor or None
+            Detached losses (``g_loss`` is None without a generator step).
+        """
+        d_opt, g_opt = optimizers
+        z = torch.randn(X.shape[0], module.latent_dim, generator=generator,
+                        device=X.device, dtype=X.dtype)
+        with torch.no_grad():
+            fake = module.generate(z, y)
+        d_loss = discriminator_loss(module, X, fake, y, self.loss, self._penalty(),
+                                    generator)
+        d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_opt.step()
+        if not generator_step:
+            return d_loss.detach(), None
+        z = torch.randn(X.shape[0], module.latent_dim, generator=generator,
+                        device=X.device, dtype=X.dtype)
+        d_params = list(module.discriminator.parameters())
+        for p in d_params:  # gradients flow through D to G, but D is not updated
+            p.requires_grad_(False)
+        try:
+            g_loss = generator_loss(module, module.generate(z, y), y, self.loss)
+            g_opt.zero_grad(set_to_none=True)
+            g_loss.backward()
+        finally:
+            for p in d_params:
+                p.requires_grad_(True)
+        g_opt.step()
+        module.update_average(self.ema_decay)
+        return d_loss.detach(), g_loss.detach()
+
+    @torch.no_grad()
+    def _monitor(self, module, valid, z_valid):
+        """Energy distance between validation rows and generated rows (standardized)."""
+        X_valid, y_valid = valid
+        module.eval()
+        fake = module.generate(z_valid, y_valid, average=True)
+        module.train()
+        return energy_distance(X_valid.double().cpu().numpy(), fake.double().cpu().numpy())
+
+    def _train_loop(self, module, train, valid, generator, step_generator):
+        """Alternating adversarial training (replaces the driver's likelihood loop)."""
+        X_train, y_train = train
+        n_train = X_train.shape[0]
+        batch_size = min(self.batch_size, n_train)
+        optimizers = self._make_optimizers(module)
+        module.average_generator.load_state_dict(module.generator.state_dict())
+        n_critic = self._n_critic()
+        z_valid = None
+        if valid is not None:
+            keep = min(valid[0].shape[0], _MAX_MONITOR)
+            valid = (valid[0][:keep], None if valid[1] is None else valid[1][:keep])
+            z_valid = torch.randn(keep, module.latent_dim, generator=generator).to(
+                X_train.device)
+        self.history_ = []
+        best = (math.inf, None, 0)  # (energy distance, state, epoch)
+        stale, step, stop_reason = 0, 0, None
+        bar = tqdm(total=self.max_epochs, desc=type(self).__name__,
+                   disable=not self.verbose, file=sys.stderr, leave=True)
+        try:
+            for epoch in range(1, self.max_epochs + 1):
+                start = time.perf_counter()
+                module.train()
+                order = torch.randperm(n_train, generator=generator).to(X_train.device)
+                d_total, g_total, n_d, n_g = 0.0, 0.0, 0, 0
+                for i in range(0, n_train, batch_size):
+                    idx = order[i:i + batch_size]
+                    yb = None if y_train is None else y_train[idx]
+                    step += 1
+                    d_loss, g_loss = self._train_step(
+                        module, optimizers, X_train[idx], yb, step_generator,
+                        generator_step=step % n_critic == 0)
+                    d_total, n_d = d_total + d_loss, n_d + 1
+                    if g_loss is not None:
+                        g_total, n_g = g_total + g_loss, n_g + 1
+                d_mean = float(d_total) / n_d
+                g_mean = float(g_total) / n_g if n_g else math.nan
+                dist = math.nan if valid is None else self._monitor(module, valid, z_valid)
+                self.history_.append({
+                    "epoch": epoch, "discriminator_loss": d_mean, "generator_loss": g_mean,
+                    "valid_energy_distance": dist, "time": time.perf_counter() - start,
+                })
+                checked = [d_mean] + ([g_mean] if n_g else []) + ([dist] if valid else [])
+                if not all(math.isfinite(v) for v in checked):
+                    stop_reason = "nonfinite"
+                    break
+                if valid is None or dist < best[0]:
+                    state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                    best, stale = (dist, state, epoch), 0
+                else:
+                    stale += 1
+                bar.update(1)
+                bar.set_postfix(d_loss=f"{d_mean:.3f}", g_loss=f"{g_mean:.3f}")
+                if valid is not None and stale >= self.n_iter_no_change:
+                    break
+        except KeyboardInterrupt:
+            stop_reason = "interrupted"
+        finally:
+            bar.close()
+        self._finish_training(module, best, stop_reason)
+
+    def _finish_training(self, module, best, stop_reason):
+        _, state, epoch = best
+        self.n_epochs_ = len(self.history_)
+        name = type(self).__name__
+        if stop_reason == "nonfinite" and state is None:
+            raise FloatingPointError(
+                f"{name}: a loss became NaN or infinite in the first epoch, before any "
+                "usable weights. Lower learning_rate or check the data for extreme values."
+            )
+        if stop_reason == "nonfinite":
+            warnings.warn(
+                f"{name}: a loss became NaN or infinite at epoch {self.n_epochs_}; training "
+                f"stopped and the weights of epoch {epoch} were restored. Lowering "
+                "learning_rate usually helps.", TrainingWarning, stacklevel=4)
+        elif stop_reason == "interrupted":
+            kept = (f"the weights of epoch {epoch} were restored" if state is not None
+                    else "no epoch had completed, so the model is barely trained")
+            warnings.warn(
+                f"{name}: training interrupted after {self.n_epochs_} complete epoch(s); "
+                f"{kept}.", TrainingWarning, stacklevel=4)
+        if state is not None:
+            module.load_state_dict(state)
+        self.best_epoch_ = epoch
+        module.eval()
