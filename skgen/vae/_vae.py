@@ -252,8 +252,10 @@ class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
         ``"bernoulli"``: for binary data (or values in ``[0, 1]``, taken as
         probabilities); the decoder gives one probability per feature, the
         data are not standardized, and ``log p(x | z)`` is the binary
-        cross-entropy. Rows outside ``[0, 1]`` then have ``score_samples``
-        ``-inf``.
+        cross-entropy. The bound is then on the log-probability of binary
+        rows; for values strictly between 0 and 1 the cross-entropy is not a
+        normalized density, so such scores only rank rows. Rows outside
+        ``[0, 1]`` have ``score_samples`` ``-inf``.
     decoder_variance : "learned" or float, default="learned"
         Gaussian decoder only. ``"learned"``: one variance per feature,
         independent of ``z``, learned with the networks (so that the linear
