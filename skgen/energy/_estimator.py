@@ -173,6 +173,16 @@ class EnergyModel(BaseDeepGenerative):
     skgen.diffusion.DiffusionModel : learns scores at every noise level.
     skgen.flows.NSF : an exact, normalized density.
 
+    Notes
+    -----
+    Rows are standardized before the network sees them. In the units of
+    ``X`` the energy is ``E(x) = E(z(x)) + sum_j log scale_j`` (the Jacobian
+    of the standardization), so ``score_samples`` returns ``-E(x)`` and
+    ``log_normalizer_`` is the normalizer of ``exp(-E(x))`` over ``X``
+    itself: after :meth:`estimate_log_normalizer`, ``exp(score_samples)``
+    integrates to one over the space of ``X`` (up to the estimate's error).
+    The model is not conditional (``y`` is not accepted).
+
     References
     ----------
     Vincent, "A Connection Between Score Matching and Denoising Autoencoders",
