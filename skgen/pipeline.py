@@ -117,6 +117,23 @@ class _IfFinalHas:
         return MethodType(self.fn, obj)
 
 
+def _accepts_random_state(estimator):
+    import inspect
+
+    try:
+        params = inspect.signature(estimator.sample).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return False
+    return "random_state" in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def _draw(estimator, n_samples, kwargs):
+    """``estimator.sample``; scikit-learn mixtures return ``(X, labels)``: keep ``X``."""
+    out = estimator.sample(n_samples, **kwargs)
+    return out[0] if isinstance(out, tuple) else out
+
+
 class DensityPipeline(Pipeline):
     """A pipeline of invertible transformers ending in a density estimator.
 
@@ -480,10 +497,17 @@ class DensityPipeline(Pipeline):
         if y is not None:
             kwargs["y"] = y
         final = self._final_estimator
+        if random_state is not None and not _accepts_random_state(final):
+            raise TypeError(
+                f"The final step {type(final).__name__} has a sample() without a "
+                "random_state argument, so this draw cannot be seeded. Use an skgen "
+                "estimator (e.g. skgen.classical.GaussianMixture for scikit-learn's), "
+                "or call sample() without random_state."
+            )
         if not any(_has_bounded_image(step) for _, step in steps):
             if random_state is not None:
                 kwargs["random_state"] = random_state
-            Z, _ = self._pull_back(steps, final.sample(n_samples, **kwargs))
+            Z, _ = self._pull_back(steps, _draw(final, n_samples, kwargs))
         else:
             Z = self._sample_by_rejection(steps, n_samples, kwargs, random_state)
         columns = getattr(self, "_train_columns", None)
@@ -505,7 +529,7 @@ class DensityPipeline(Pipeline):
             n_draw = int(np.ceil((n_samples - total) / mass * 1.1)) + 10
             if rng is not None:
                 kwargs["random_state"] = int(rng.randint(np.iinfo(np.int32).max))
-            X, _ = self._pull_back(steps, self._final_estimator.sample(n_draw, **kwargs))
+            X, _ = self._pull_back(steps, _draw(self._final_estimator, n_draw, kwargs))
             X = np.asarray(X, dtype=np.float64)
             chunks.append(X)
             total += X.shape[0]

@@ -308,3 +308,18 @@ def test_check_generative_estimator(make, positive):
         check_generative_estimator(make(), X)
     else:
         check_generative_estimator(make())
+
+
+def test_sample_with_a_scikit_learn_mixture_as_final_step():
+    """scikit-learn's GaussianMixture returns (X, labels) and takes no seed."""
+    from sklearn.mixture import GaussianMixture as SkGaussianMixture
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.RandomState(0).normal(size=(200, 2)) * [10.0, 0.1] + 5.0
+    pipe = make_density_pipeline(StandardScaler(), SkGaussianMixture(2, random_state=0))
+    pipe.fit(X)
+    S = pipe.sample(3000)
+    assert S.shape == (3000, 2)
+    np.testing.assert_allclose(S.mean(0), X.mean(0), atol=0.05 * X.std(0).max() + 0.02)
+    with pytest.raises(TypeError, match="random_state"):
+        pipe.sample(3, random_state=0)
