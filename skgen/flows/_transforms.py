@@ -14,6 +14,7 @@ import math
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..nn import MLP, MaskedMLP
 
@@ -113,22 +114,40 @@ class AutoregressiveTransform(Transform):
     univariate : Affine or RationalQuadraticSpline
     hidden_sizes : tuple of int
     context_features : int, default=0
+    order : array-like of shape (n_features,), default=None
+        ``order[i]`` is the position of feature ``i`` in the autoregressive
+        order; ``None`` means ``0..d-1``.
     """
 
-    def __init__(self, n_features, univariate, hidden_sizes, *, context_features=0):
+    def __init__(self, n_features, univariate, hidden_sizes, *, context_features=0,
+                 order=None):
         super().__init__()
         self.univariate = univariate
         self.net = MaskedMLP(n_features, univariate.n_params, hidden_sizes,
-                             context_features=context_features, zero_last=True)
+                             context_features=context_features, order=order,
+                             zero_last=True)
 
     def forward(self, x, context=None):
         z, ladj = self.univariate(x, self.net(x, context))
         return z, ladj.sum(-1)
 
     def inverse(self, z, context=None):
+        # Pass k fixes the k-th feature of the order, which depends only on the
+        # features fixed before it. Each pass needs that feature's parameters
+        # alone: the hidden layers run in full, the output layer for its
+        # n_params rows only, and the elementwise map on one column.
+        net, n_params = self.net, self.univariate.n_params
+        *hidden, last = net.layers
+        weight = last.weight * last.mask
         x = torch.zeros_like(z)
-        for _ in range(z.shape[1]):  # pass k fixes the k-th feature of the order
-            x, _ = self.univariate(z, self.net(x, context), inverse=True)
+        for i in torch.argsort(net.order).tolist():
+            h = x if context is None else torch.cat([x, context], dim=-1)
+            for layer in hidden:
+                h = layer(h)
+            rows = slice(i * n_params, (i + 1) * n_params)
+            params = F.linear(h, weight[rows], last.bias[rows])
+            xi, _ = self.univariate(z[:, i:i + 1], params[:, None, :], inverse=True)
+            x = x.index_copy(1, net.order.new_tensor([i]), xi)
         return x
 
 

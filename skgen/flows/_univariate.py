@@ -9,6 +9,7 @@ as the identity map. A coupling or autoregressive transform is handed one of
 these; the flow families differ only in which one.
 """
 
+import functools
 import math
 
 import torch
@@ -67,25 +68,29 @@ class RationalQuadraticSpline:
 
     def __call__(self, x, params, inverse=False):
         K = self.bins
-        return rational_quadratic_spline(
-            x, params[..., :K], params[..., K:2 * K], params[..., 2 * K:],
-            inverse=inverse, bound=self.bound, min_bin_width=self.min_bin_width,
-            min_bin_height=self.min_bin_height, min_derivative=self.min_derivative,
+        p = params.movedim(-1, 0).contiguous()  # one copy: every bin op below is contiguous
+        return _spline(
+            x, p[:2 * K].unflatten(0, (2, K)), p[2 * K:], inverse=inverse, bound=self.bound,
+            min_bin_width=self.min_bin_width, min_bin_height=self.min_bin_height,
+            min_derivative=self.min_derivative,
         )
 
 
-def _knots(raw, bound, min_size):
-    """Knot positions on ``[-bound, bound]`` from unconstrained bin sizes.
+@functools.lru_cache(maxsize=64)
+def _knot_matrix(bins, bound, min_bin_width, min_bin_height, dtype, device):
+    """Matrices taking softmaxed bin sizes to knot positions, shape (2, K + 1, K).
 
-    Returns
-    -------
-    knots : tensor of shape (..., K + 1), from ``-bound`` to ``bound``.
+    Row ``k`` of ``M @ softmax(raw)`` is the ``k``-th knot
+    ``-bound + 2 bound (k m + (1 - K m) sum_{j<k} softmax_j)`` with ``m`` the
+    minimum bin size; the constant part is multiplied by ``sum_j softmax_j = 1``.
+    One small matrix product replaces a cumsum, a scaling and a concatenation.
     """
-    K = raw.shape[-1]
-    sizes = min_size + (1 - min_size * K) * F.softmax(raw, dim=-1)
-    inner = 2 * bound * torch.cumsum(sizes[..., :-1], dim=-1) - bound
-    edge = torch.full_like(inner[..., :1], bound)
-    return torch.cat([-edge, inner, edge], dim=-1)  # exact ends
+    with torch.inference_mode(False):  # cached: must also serve autograd later
+        k = torch.arange(bins + 1, dtype=torch.float64)[:, None]
+        below = (torch.arange(bins, dtype=torch.float64)[None, :] < k).double()
+        mats = [-bound + 2 * bound * (m * k + (1 - m * bins) * below)
+                for m in (min_bin_width, min_bin_height)]
+        return torch.stack(mats).to(dtype=dtype, device=device)
 
 
 def rational_quadratic_spline(x, widths, heights, derivatives, *, inverse=False,
@@ -114,19 +119,44 @@ def rational_quadratic_spline(x, widths, heights, derivatives, *, inverse=False,
         ``log |dy/dx|`` of the forward map at the input (forward) or at the
         output (inverse).
     """
+    wh = torch.stack([widths.movedim(-1, 0), heights.movedim(-1, 0)])
+    return _spline(x, wh, derivatives.movedim(-1, 0), inverse=inverse, bound=bound,
+                   min_bin_width=min_bin_width, min_bin_height=min_bin_height,
+                   min_derivative=min_derivative)
+
+
+def _spline(x, wh, derivatives, *, inverse, bound, min_bin_width, min_bin_height,
+            min_derivative):
+    """:func:`rational_quadratic_spline` with the bin axis first.
+
+    ``wh`` has shape ``(2, K, *x.shape)`` (raw widths, raw heights) and
+    ``derivatives`` shape ``(K - 1, *x.shape)``: every operation then runs on
+    contiguous arrays of ``x``'s shape. Only the two knots around each input
+    are gathered, and the derivative map is evaluated at those two only.
+    """
+    K = wh.shape[1]
+    shape = x.shape
+    M = _knot_matrix(K, bound, min_bin_width, min_bin_height, x.dtype, x.device)
+    knots = torch.matmul(M, F.softmax(wh, dim=1).flatten(2))  # (2, K + 1, N)
+    knots[:, 0] = -bound  # exact ends (the product gives them to rounding)
+    knots[:, K] = bound
+    xk, yk = knots.unbind(0)
+
+    x = x.reshape(-1)
     inside = (x >= -bound) & (x <= bound)
     xc = x.clamp(-bound, bound)  # keep the unused branch finite for gradients
-    xk = _knots(widths, bound, min_bin_width)
-    yk = _knots(heights, bound, min_bin_height)
+    idx = (xc >= (yk if inverse else xk)[1:K]).sum(0)  # bin 0..K-1
+    first, last = idx == 0, idx == K - 1
+    pair = torch.stack([idx, idx + 1])  # the bin's two knots
+    x0, x1 = xk.gather(0, pair)
+    y0, y1 = yk.gather(0, pair)
+    # derivatives at the two knots; the end knots have slope 1 (identity tails)
+    raw = F.pad(derivatives.reshape(K - 1, -1), (0, 0, 1, 1)).gather(0, pair)
     shift = math.log(math.expm1(1 - min_derivative))
-    d = F.pad(min_derivative + F.softplus(derivatives + shift), (1, 1), value=1.0)
+    d0, d1 = (min_derivative + F.softplus(raw + shift)).unbind(0)
+    d0 = torch.where(first, 1.0, d0)
+    d1 = torch.where(last, 1.0, d1)
 
-    knots = yk if inverse else xk
-    idx = (xc[..., None] >= knots[..., 1:-1]).sum(-1, keepdim=True)  # bin 0..K-1
-    idx = torch.cat([idx, idx + 1], dim=-1)  # its two knots
-    x0, x1 = xk.gather(-1, idx).unbind(-1)
-    y0, y1 = yk.gather(-1, idx).unbind(-1)
-    d0, d1 = d.gather(-1, idx).unbind(-1)
     wk, hk = x1 - x0, y1 - y0
     s = hk / wk
     c2 = d0 + d1 - 2 * s
@@ -146,4 +176,5 @@ def rational_quadratic_spline(x, widths, heights, derivatives, *, inverse=False,
         out = y0 + hk * (s * theta * theta + d0 * t1) / den
     deriv = s * s * (d1 * theta * theta + 2 * s * t1 + d0 * (1 - theta) ** 2) / (den * den)
     ladj = torch.log(deriv)
-    return torch.where(inside, out, x), torch.where(inside, ladj, 0.0)
+    return (torch.where(inside, out, x).reshape(shape),
+            torch.where(inside, ladj, 0.0).reshape(shape))

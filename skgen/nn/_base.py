@@ -9,10 +9,12 @@ those of ``BaseMixture``.
 """
 
 import copy
+import itertools
 import math
 import sys
 import time
 import warnings
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -30,6 +32,8 @@ __all__ = ["BaseDeepGenerative", "TrainingWarning"]
 
 #: Rows per chunk in ``score_samples`` and ``sample``.
 _INFERENCE_CHUNK = 4096
+#: Fitted module -> {dtype: (stamp of its tensors, converted copy)}.
+_CONVERTED = weakref.WeakKeyDictionary()
 
 
 class TrainingWarning(UserWarning):
@@ -159,6 +163,10 @@ class BaseDeepGenerative(BaseGenerative):
     #: the other rows of the call (float32 matrix products vary with the batch
     #: shape), at the cost of a float64 copy of the network per call.
     _inference_dtype = torch.float32
+    #: dtype of ``sample`` when it differs from ``_inference_dtype`` (``None``:
+    #: the same). Draws need no batch invariance, so a family that scores in
+    #: float64 may still sample in float32.
+    _sample_dtype = None
 
     # ------------------------------------------------------------- hooks
     def _build_module(self, n_features, n_classes):  # pragma: no cover - abstract
@@ -359,21 +367,46 @@ class BaseDeepGenerative(BaseGenerative):
         """Log-density of standardized rows (tensors on the device), in data units."""
         was_training = module.training
         module.eval()
+        chunk = self._inference_chunk_size(module, X.dtype)
         out = []
-        for i in range(0, X.shape[0], _INFERENCE_CHUNK):
-            yb = None if y is None else y[i:i + _INFERENCE_CHUNK]
-            out.append(self._log_prob(module, X[i:i + _INFERENCE_CHUNK], yb).double().cpu())
+        for i in range(0, X.shape[0], chunk):
+            yb = None if y is None else y[i:i + chunk]
+            out.append(self._log_prob(module, X[i:i + chunk], yb).double().cpu())
         module.train(was_training)
         lp = torch.cat(out).numpy() if out else np.zeros(0)
         return lp - self._log_scale_sum
 
-    def _inference_module(self):
-        """The fitted module in ``_inference_dtype`` (a copy when it differs)."""
+    def _inference_chunk_size(self, module, dtype):
+        """Rows per chunk in ``score_samples`` and ``sample``.
+
+        A family may size chunks to its network (see ``BaseFlow``): chunks
+        whose intermediates stay in cache, and below the allocator's
+        page-mapping threshold, run markedly faster than large ones.
+        """
+        return _INFERENCE_CHUNK
+
+    def _inference_module(self, dtype=None):
+        """The fitted module in ``dtype`` (default ``_inference_dtype``).
+
+        When the dtype differs, a converted copy is made once and reused while
+        the fitted module's tensors are unchanged (same tensors, data and
+        version counters): copying a network costs milliseconds, more than
+        scoring a few rows.
+        """
+        dtype = self._inference_dtype if dtype is None else dtype
         module = self.module_
         param = next(module.parameters(), None)
-        if param is not None and param.dtype != self._inference_dtype:
-            module = copy.deepcopy(module).to(self._inference_dtype)
-        return module.eval()
+        if param is None or param.dtype == dtype:
+            return module.eval()
+        stamp = tuple(
+            (id(t), t.data_ptr(), t._version)
+            for t in itertools.chain(module.parameters(), module.buffers())
+        )
+        per_dtype = _CONVERTED.setdefault(module, {})
+        cached = per_dtype.get(dtype)
+        if cached is None or cached[0] != stamp:
+            cached = per_dtype[dtype] = (stamp, copy.deepcopy(module).to(dtype).eval())
+        return cached[1]
 
     # ------------------------------------------------- protocol's hooks
     def _score_samples(self, X, y):
@@ -381,8 +414,9 @@ class BaseDeepGenerative(BaseGenerative):
         dtype = self._inference_dtype
         codes = None if y is None else self._encode_labels(y)
         result = np.empty(X.shape[0])
-        for start in range(0, X.shape[0], _INFERENCE_CHUNK):
-            sl = slice(start, start + _INFERENCE_CHUNK)
+        chunk = self._inference_chunk_size(module, dtype)
+        for start in range(0, X.shape[0], chunk):
+            sl = slice(start, start + chunk)
             xb = torch.as_tensor(self._standardize_X(X[sl]), dtype=dtype).to(device)
             if codes is not None or not hasattr(self, "classes_"):
                 yb = None if codes is None else torch.as_tensor(codes[sl]).to(device)
@@ -399,7 +433,8 @@ class BaseDeepGenerative(BaseGenerative):
 
     @torch.no_grad()
     def _sample(self, n_samples, rng, y):
-        module, device = self._inference_module(), self.device_
+        dtype = self._sample_dtype or self._inference_dtype
+        module, device = self._inference_module(dtype), self.device_
         if y is not None:
             codes = self._encode_labels(y)
         elif hasattr(self, "classes_"):
@@ -407,9 +442,10 @@ class BaseDeepGenerative(BaseGenerative):
         else:
             codes = None
         generator = torch_generator(rng, device)
+        chunk = self._inference_chunk_size(module, dtype)
         out = []
-        for start in range(0, n_samples, _INFERENCE_CHUNK):
-            m = min(_INFERENCE_CHUNK, n_samples - start)
+        for start in range(0, n_samples, chunk):
+            m = min(chunk, n_samples - start)
             yb = None if codes is None else torch.as_tensor(codes[start:start + m]).to(device)
             z = self._sample_module(module, m, yb, generator)
             out.append(z.double().cpu().numpy())
