@@ -44,6 +44,12 @@ class BaseFlow(BaseDeepGenerative):
     ``log p(x) = log N(f(x); 0, I) + log |det df/dx|`` (plus the Jacobian of
     the internal standardization). Conditional on class labels when ``fit``
     gets ``y``: labels are embedded and every transform sees the embedding.
+
+    Training runs in float32. ``score_samples`` runs a float64 copy of the
+    network, so that a row's log-density does not depend on the other rows of
+    the call; ``sample`` runs in float32 (draws need no such guarantee) and
+    inverts autoregressive layers one feature per pass, computing only that
+    feature's parameters.
     """
 
     likelihood_kind = "exact"

@@ -106,7 +106,8 @@ class AutoregressiveTransform(Transform):
 
     ``θ`` is a MADE network (:class:`skgen.nn.MaskedMLP`), so the density
     direction costs one network pass and the inverse (sampling) ``d`` passes
-    (Papamakarios et al., 2017).
+    (Papamakarios et al., 2017); each inverse pass evaluates the output layer
+    and the elementwise map for the one feature it fixes.
 
     Parameters
     ----------
