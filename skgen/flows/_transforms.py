@@ -141,12 +141,16 @@ class AutoregressiveTransform(Transform):
         *hidden, last = net.layers
         weight = last.weight * last.mask
         x = torch.zeros_like(z)
-        for i in torch.argsort(net.order).tolist():
-            h = x if context is None else torch.cat([x, context], dim=-1)
+        for k, i in enumerate(torch.argsort(net.order).tolist()):
+            # the first feature sees no other: without a context its
+            # parameters are the same for every row, computed once
+            h = x[:1] if k == 0 and context is None else x
+            if context is not None:
+                h = torch.cat([h, context], dim=-1)
             for layer in hidden:
                 h = layer(h)
             rows = slice(i * n_params, (i + 1) * n_params)
-            params = F.linear(h, weight[rows], last.bias[rows])
+            params = F.linear(h, weight[rows], last.bias[rows]).expand(z.shape[0], -1)
             xi, _ = self.univariate(z[:, i:i + 1], params[:, None, :], inverse=True)
             x = x.index_copy(1, net.order.new_tensor([i]), xi)
         return x
