@@ -5,7 +5,7 @@ import inspect
 
 from sklearn.base import BaseEstimator
 
-# Subpackages that need torch are skipped when it is not importable.
+# Public subpackages searched for estimators (torch is a hard dependency).
 _PUBLIC_SUBPACKAGES = (
     "classical",
     "autoregressive",
