@@ -70,15 +70,15 @@ def _diffusion_rows(model, X_test, X_auc, *, n_ode_rows=500):
     """Bounds, ODE estimate, sampling times and AUCs of a fitted diffusion model."""
     rows = []
     for T in (1000, 100):
-        model.set_params(likelihood="bound", n_timesteps=T, n_bound_samples=min(100, T - 1))
+        model.set_params(score_method="bound", n_timesteps=T, n_bound_samples=min(100, T - 1))
         ll, seconds = _timed(lambda: model.score_samples(X_test))
         rows.append(dict(model=f"diffusion bound, T={T}", kind=model.likelihood_kind,
                          ll=ll.mean(), se=ll.std() / np.sqrt(len(ll)), score_s=seconds))
-    model.set_params(likelihood="ode", n_ode_steps=50, n_timesteps=1000)
+    model.set_params(score_method="ode", n_ode_steps=50, n_timesteps=1000)
     ll, seconds = _timed(lambda: model.score_samples(X_test[:n_ode_rows]))
     rows.append(dict(model="diffusion ODE (500 rows)", kind=model.likelihood_kind,
                      ll=ll.mean(), se=ll.std() / np.sqrt(len(ll)), score_s=seconds))
-    model.set_params(likelihood="bound")
+    model.set_params(score_method="bound")
     for label, params in [("ancestral, T=1000", dict(sampler="ancestral", n_timesteps=1000)),
                           ("ancestral, T=100", dict(sampler="ancestral", n_timesteps=100)),
                           ("DDIM, 50 steps", dict(sampler="ddim", n_sampling_steps=50,

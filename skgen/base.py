@@ -21,26 +21,218 @@ Subclasses fill small hooks: ``_fit(X, y)``, ``_score_samples(X, y)`` and
 ``_sample(n_samples, rng, y)``; :class:`BaseGenerative` owns validation,
 random states, the DataFrame round trip and leaving a fitted model unchanged
 when a call fails.
+
+Glossary
+--------
+One word, one meaning, in every module of skgen:
+
+log-density, ``score_samples``
+    ``log p(x)`` of rows in the units of the user's ``X``, a numpy array.
+    The hook behind it is ``_score_samples(X, y)`` on validated float64 rows,
+    for every estimator and true distribution.
+``log_prob``
+    The same quantity inside a torch network: ``_log_prob(module, X, y)`` of a
+    deep family maps a batch of *standardized* rows (a tensor) to a tensor of
+    shape ``(n,)``; the driver adds the standardization's Jacobian.
+``sample``
+    New rows; the hook is ``_sample(n_samples, rng, y)`` with a numpy
+    ``RandomState`` (``y`` is ``None`` for unconditional models). A deep
+    family draws standardized rows in ``_sample_module(module, n_samples, y,
+    generator)`` with a torch generator.
+``likelihood_kind``
+    What ``score_samples`` means, one of :data:`LIKELIHOOD_KINDS`, ordered
+    from most to least trustworthy; :func:`get_likelihood_kind` reads it from
+    any estimator.
+``n_components``
+    The size of a latent space (PPCA, FA, VAE, GAN), or the number of
+    components of a mixture (:class:`~skgen.classical.GaussianMixture`), as in
+    scikit-learn. A deep model's mixture *per conditional* is
+    ``n_mixture_components`` (MADE).
+``distribution``
+    The family of a network's output distribution, ``p(x | z)`` or
+    ``p(x_i | x_<i)``: ``"gaussian"``, ``"bernoulli"``, ``"categorical"``,
+    ``"gaussian_mixture"`` (VAE, MADE).
+``score_method``
+    How a model whose density is not tractable computes ``score_samples``
+    (the diffusion model's ``"bound"`` or ``"ode"``).
+``ema_decay``
+    Decay of the exponential moving average of a network's weights
+    (:class:`skgen.nn.MovingAverage`), updated after each optimizer step of
+    the averaged network.
+conditional
+    An estimator that accepts ``y`` in ``fit``, ``score_samples`` and
+    ``sample`` to model ``p(x | y)``; it declares the generative tag
+    ``conditional`` (see :func:`is_conditional`).
 """
 
+import inspect
+import warnings
+from dataclasses import dataclass, field, fields
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
+from sklearn.utils import Tags, check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = [
     "LIKELIHOOD_KINDS",
     "BaseGenerative",
+    "ConditionalMixin",
     "GenerativeMixin",
+    "GenerativeTags",
     "LatentMixin",
     "check_likelihood_kinds_comparable",
+    "get_likelihood_kind",
+    "is_conditional",
 ]
 
-#: The meanings ``score_samples`` can have, see :attr:`GenerativeMixin.likelihood_kind`.
+#: The meanings ``score_samples`` can have, see :attr:`GenerativeMixin.likelihood_kind`,
+#: from the most to the least trustworthy.
 LIKELIHOOD_KINDS = ("exact", "lower_bound", "estimate", "unnormalized", "none")
+
+
+def get_likelihood_kind(estimator):
+    """What ``estimator.score_samples`` means: one of :data:`LIKELIHOOD_KINDS`.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Any estimator. One without a ``likelihood_kind`` (a scikit-learn
+        density such as :class:`sklearn.mixture.GaussianMixture`) is
+        ``"exact"``, the meaning of scikit-learn's ``score_samples``.
+
+    Returns
+    -------
+    kind : str
+
+    Examples
+    --------
+    >>> from sklearn.neighbors import KernelDensity
+    >>> from skgen.base import get_likelihood_kind
+    >>> from skgen.vae import VAE
+    >>> get_likelihood_kind(KernelDensity()), get_likelihood_kind(VAE())
+    ('exact', 'lower_bound')
+    """
+    kind = getattr(estimator, "likelihood_kind", "exact")
+    return kind if kind in LIKELIHOOD_KINDS else "exact"
+
+
+def _weakest_kind(kinds):
+    """The least trustworthy of several kinds (``"exact"`` for none)."""
+    return max(kinds, key=LIKELIHOOD_KINDS.index, default="exact")
+
+
+@dataclass(slots=True)
+class GenerativeTags:
+    """skgen's estimator tags, ``get_tags(estimator).generative_tags``.
+
+    Parameters
+    ----------
+    conditional : bool, default=False
+        The estimator accepts labels ``y`` in ``fit``, ``score_samples`` and
+        ``sample`` and then models ``p(x | y)``.
+
+    Examples
+    --------
+    >>> from sklearn.utils import get_tags
+    >>> from skgen.flows import NSF
+    >>> get_tags(NSF()).generative_tags.conditional
+    True
+    """
+
+    conditional: bool = False
+
+
+@dataclass(slots=True)
+class _Tags(Tags):
+    """scikit-learn's tags plus :class:`GenerativeTags`."""
+
+    generative_tags: GenerativeTags = field(default_factory=GenerativeTags)
+
+
+def is_conditional(estimator):
+    """Whether ``estimator`` models ``p(x | y)`` when given labels.
+
+    Reads the ``conditional`` generative tag; estimators without skgen's
+    tags (scikit-learn's densities) are not conditional.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skgen.base import is_conditional
+    >>> from skgen.classical import Gaussian
+    >>> from skgen.flows import NSF
+    >>> is_conditional(NSF()), is_conditional(Gaussian())
+    (True, False)
+    """
+    try:
+        tags = get_tags(estimator)
+    except Exception:  # not an estimator, or tags that cannot be computed
+        return False
+    generative = getattr(tags, "generative_tags", None)
+    return bool(generative is not None and generative.conditional)
+
+
+def _sample_from(estimator, n_samples, rng):
+    """``n_samples`` rows from any fitted density estimator, with a seed drawn from ``rng``.
+
+    Works with skgen estimators and with duck-typed scikit-learn ones
+    (``KernelDensity.sample(n, random_state=...)``; ``GaussianMixture.sample(n)``,
+    which has no per-call seed and returns ``(X, component)``: its own
+    ``random_state`` is then set to the drawn seed on a copy, so the draw is
+    reproducible). Returns a float64 array.
+    """
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    try:
+        params = inspect.signature(estimator.sample).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        params = {}
+    if "random_state" in params or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        draw = estimator.sample(n_samples, random_state=seed)
+    elif "random_state" in estimator.get_params(deep=False):
+        import copy
+
+        seeded = copy.copy(estimator)  # shallow: fitted arrays are shared, not copied
+        seeded.random_state = seed
+        draw = seeded.sample(n_samples)
+    else:
+        raise ValueError(
+            f"{type(estimator).__name__}.sample takes no random_state and the estimator "
+            "has no random_state parameter, so its draws cannot be seeded."
+        )
+    if isinstance(draw, tuple):
+        draw = draw[0]
+    if isinstance(draw, pd.DataFrame):
+        draw = draw.to_numpy()
+    return np.asarray(draw, dtype=np.float64)
+
+
+def _renamed_parameter(estimator, old, new):
+    """The value of parameter ``new``, or of its deprecated alias ``old`` when set.
+
+    Setting the alias warns with a ``FutureWarning``; deprecated aliases stay
+    for one release.
+    """
+    value = getattr(estimator, old)
+    if isinstance(value, str) and value == "deprecated":
+        return getattr(estimator, new)
+    warnings.warn(
+        f"{type(estimator).__name__}: the parameter {old!r} was renamed {new!r} in "
+        f"skgen 0.2 and will be removed in 0.3; use {new}={value!r}.",
+        FutureWarning,
+        stacklevel=4,
+    )
+    return value
 
 _NO_DENSITY_HELP = {
     "none": (
@@ -73,8 +265,7 @@ class _DensityMethod:
     def __get__(self, obj, owner=None):
         if obj is None:
             return self.fn
-        kind = getattr(obj, "likelihood_kind", "exact")
-        if kind == "none":
+        if get_likelihood_kind(obj) == "none":
             raise AttributeError(
                 _NO_DENSITY_HELP["none"].format(
                     name=type(obj).__name__, attr=self.attribute_name
@@ -115,7 +306,7 @@ def check_likelihood_kinds_comparable(estimators, *, allowed=("exact",)):
     >>> check_likelihood_kinds_comparable([Gaussian(), KernelDensity()])
     'exact'
     """
-    kinds = {getattr(e, "likelihood_kind", "exact") for e in estimators}
+    kinds = {get_likelihood_kind(e) for e in estimators}
     bad = kinds - set(allowed)
     if bad:
         raise ValueError(
@@ -146,11 +337,11 @@ class GenerativeMixin:
     """
 
     likelihood_kind = "exact"
-    #: Whether ``fit``/``score_samples``/``sample`` accept ``y`` to model ``p(x | y)``.
-    _conditional = False
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        if not isinstance(tags, _Tags):
+            tags = _Tags(**{f.name: getattr(tags, f.name) for f in fields(tags)})
         tags.estimator_type = "density_estimator"
         return tags
 
@@ -172,8 +363,33 @@ class GenerativeMixin:
             ``mean(score_samples(X))``. Its meaning follows
             :attr:`likelihood_kind`.
         """
-        y = y if self._conditional else None
+        y = y if is_conditional(self) else None
         return float(np.mean(self.score_samples(X, y=y)))
+
+
+class ConditionalMixin:
+    """Mixin for conditional generative estimators: sets the ``conditional`` tag.
+
+    Put it first among the bases. The estimator then accepts labels ``y`` in
+    ``fit``, ``score_samples`` and ``sample`` (validated by
+    :class:`BaseGenerative`) and models ``p(x | y)``; tools such as
+    :func:`skgen.conditional.log_likelihood_scorer` read the tag with
+    :func:`is_conditional`.
+
+    Examples
+    --------
+    >>> from skgen.base import ConditionalMixin, is_conditional
+    >>> from skgen.classical import Gaussian
+    >>> class MyConditional(ConditionalMixin, Gaussian):
+    ...     pass
+    >>> is_conditional(MyConditional())
+    True
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.generative_tags.conditional = True
+        return tags
 
 
 class LatentMixin(TransformerMixin):
@@ -240,7 +456,7 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         try:
             self._validate_params()
             X = self._validate_X(X, reset=True)
-            if self._conditional and y is not None:
+            if y is not None and is_conditional(self):
                 y = self._validate_y_fit(X, y)
             else:
                 y = None
@@ -299,7 +515,7 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
     def _check_y_call(self, y, n_rows):
         if y is None:
             return None
-        if not self._conditional:
+        if not is_conditional(self):
             raise ValueError(
                 f"{type(self).__name__} is not a conditional model: it does not "
                 "accept y. Use skgen.conditional.GenerativeClassifier to model p(x|y)."

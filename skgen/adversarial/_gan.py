@@ -1,31 +1,33 @@
 """The generative adversarial network as a scikit-learn estimator.
 
-Standardization, labels, seeding, device placement, sampling and pickling
-come from :class:`skgen.nn.BaseDeepGenerative`. A GAN has no likelihood to
-maximize: two networks play a game, so this module replaces the driver's
-single-loss loop (:meth:`GAN._train_loop`) with alternating discriminator and
-generator steps, each with its own Adam optimizer.
+Training, standardization, labels, seeding, device placement, sampling and
+pickling come from :class:`skgen.nn.BaseDeepGenerative`. A GAN has no
+likelihood to maximize: two networks play a game, so it overrides only the
+driver's steps that differ: two optimizers (:meth:`GAN._make_optimizers`),
+the alternating adversarial update (:meth:`GAN._train_step`) and the
+validation figure early stopping follows (:meth:`GAN._validation_metrics`).
 """
 
 import functools
-import math
-import sys
-import time
-import warnings
 from numbers import Integral, Real
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
-from tqdm import tqdm
 
+from ..base import ConditionalMixin, _renamed_parameter
 from ..metrics import energy_distance
-from ..nn import MLP, BaseDeepGenerative, TrainingWarning
+from ..nn import (
+    MLP,
+    BaseDeepGenerative,
+    MovingAverage,
+    driver_parameters_doc,
+    label_embedding,
+)
 
 __all__ = ["GAN"]
 
-_MAX_EMBEDDING = 16
 #: Adam's (beta1, beta2) per loss: the usual settings of the two papers.
 _BETAS = {"non_saturating": (0.5, 0.999), "wgan-gp": (0.5, 0.9)}
 #: Gradient-penalty weight when ``gradient_penalty="auto"`` (standardized
@@ -44,8 +46,7 @@ class _Conditioned(nn.Module):
 
     def __init__(self, in_features, out_features, hidden_sizes, n_classes, **mlp_kwargs):
         super().__init__()
-        emb = min(n_classes, _MAX_EMBEDDING) if n_classes else 0
-        self.embedding = nn.Embedding(n_classes, emb) if n_classes else None
+        self.embedding, emb = label_embedding(n_classes)
         self.mlp = MLP(in_features + emb, out_features, hidden_sizes, **mlp_kwargs)
 
     def forward(self, h, y=None):
@@ -57,8 +58,8 @@ class _Conditioned(nn.Module):
 class _GANNet(nn.Module):
     """Generator ``G(z[, y])``, discriminator ``D(x[, y])`` and the averaged generator.
 
-    Samples come from ``average_generator``, an exponential moving average
-    of the generator's weights updated after each generator step.
+    Samples come from ``average_generator``, the generator's weights
+    averaged by :class:`skgen.nn.MovingAverage` after each generator step.
     """
 
     def __init__(self, n_features, latent_dim, hidden_sizes, *, n_classes=0):
@@ -78,13 +79,6 @@ class _GANNet(nn.Module):
     def critic(self, x, y=None):
         """Discriminator logits (critic values for WGAN-GP), shape ``(n,)``."""
         return self.discriminator(x, y).squeeze(-1)
-
-    @torch.no_grad()
-    def update_average(self, decay):
-        """``average <- decay * average + (1 - decay) * generator``, weight by weight."""
-        for avg, cur in zip(self.average_generator.parameters(),
-                            self.generator.parameters()):
-            avg.lerp_(cur, 1.0 - decay)
 
 
 def _gradient_penalty(net, real, fake, y, generator):
@@ -132,7 +126,13 @@ def generator_loss(net, fake, y, loss):
     return -d_fake.mean()
 
 
-class GAN(BaseDeepGenerative):
+@driver_parameters_doc(
+    hidden_sizes=(128, 128), max_epochs=200, batch_size=128, learning_rate=1e-3,
+    early_stopping=False, n_iter_no_change=20,
+    history="``discriminator_loss`` and ``generator_loss`` (means over the epoch's "
+            "steps), ``valid_energy_distance`` (between validation rows and generated "
+            "rows, standardized; NaN without early stopping)")
+class GAN(ConditionalMixin, BaseDeepGenerative):
     """Generative adversarial network with MLP generator and discriminator.
 
     A generator network maps latent noise ``z ~ N(0, I)`` to rows; a
@@ -151,15 +151,18 @@ class GAN(BaseDeepGenerative):
 
     Parameters
     ----------
-    latent_dim : int, default=8
-        Dimension of the generator's input noise.
+    n_components : int, default=8
+        Dimension of the latent noise ``z`` the generator maps to rows (the
+        name of the latent size in every skgen model).
     loss : {"non_saturating", "wgan-gp"}, default="non_saturating"
         ``"non_saturating"``: the logistic discriminator with the
         non-saturating generator loss ``-log D(G(z))``. ``"wgan-gp"``: a
         Wasserstein critic with gradient penalty (Gulrajani et al., 2017).
     n_critic : int or "auto", default="auto"
         Discriminator steps per generator step; ``"auto"`` is 1 for
-        ``"non_saturating"`` and 5 for ``"wgan-gp"``.
+        ``"non_saturating"`` and 5 for ``"wgan-gp"``. Each minibatch is one
+        discriminator step; every ``n_critic``-th is followed by a generator
+        step.
     gradient_penalty : float or "auto", default="auto"
         Weight of a penalty on the discriminator's gradient, which keeps it
         smooth and the game stable. ``"non_saturating"``: the R1 penalty
@@ -171,59 +174,17 @@ class GAN(BaseDeepGenerative):
         are standardized); 0 switches the penalty off.
     ema_decay : float in [0, 1), default=0.99
         Samples come from an exponential moving average of the generator's
-        weights, ``avg <- ema_decay * avg + (1 - ema_decay) * weights`` after
-        each generator step, which smooths out the oscillations of
-        adversarial training (Yazici et al., 2019). 0 samples from the last
-        weights.
-    hidden_sizes : tuple of int, default=(128, 128)
-        Hidden layer widths of both networks (ReLU in the generator, leaky
-        ReLU in the discriminator).
-    max_epochs : int, default=200
-        Passes over the training data. Each minibatch is one discriminator
-        step; every ``n_critic``-th is followed by a generator step.
-    batch_size : int, default=128
-        Rows per minibatch.
-    learning_rate : float, default=1e-3
-        Adam's step size for both networks (with ``betas=(0.5, 0.999)``, or
-        ``(0.5, 0.9)`` for ``"wgan-gp"``).
-    weight_decay : float, default=0.0
-        Adam's L2 penalty.
-    early_stopping : bool, default=False
-        A GAN has no likelihood to monitor, and its losses do not tell
-        whether samples improve. With ``True``, ``validation_fraction`` of
-        the rows are held out, the energy distance between them and as many
-        generated rows (fixed latent draws) is computed after each epoch,
-        training stops when it has not improved for ``n_iter_no_change``
-        epochs, and the generator of the best epoch is kept. With ``False``
-        (the default) all ``max_epochs`` epochs run on all rows and the last
-        weights are kept.
-    validation_fraction : float, default=0.1
-        Share of rows held out when ``early_stopping``.
-    n_iter_no_change : int, default=20
-        Early-stopping patience in epochs.
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        Where to train; ``"auto"`` uses CUDA when available.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, minibatches, training noise and :meth:`sample`.
-    verbose : int, default=0
-        ``>0`` shows a progress bar with the current losses.
+        weights (:class:`skgen.nn.MovingAverage`, updated after each
+        generator step, with a short warm-up), which smooths out the
+        oscillations of adversarial training (Yazici et al., 2019). 0
+        samples from the last weights.
+{driver_parameters}
+    latent_dim : int
+        Deprecated alias of ``n_components`` (renamed in 0.2, removed in 0.3).
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The trained networks: ``module_.generator``,
-        ``module_.average_generator`` (its weight average, which
-        :meth:`sample` uses) and ``module_.discriminator``.
-    device_ : torch.device
-        Where they live.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``discriminator_loss`` and ``generator_loss``
-        (means over the epoch's steps), ``valid_energy_distance`` (NaN
-        without early stopping) and ``time`` (seconds).
-    n_epochs_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch whose weights were kept.
+{driver_attributes}
     classes_ : ndarray
         Labels seen in ``fit(X, y)`` (conditional fits only).
     class_prior_ : ndarray
@@ -240,6 +201,14 @@ class GAN(BaseDeepGenerative):
 
     Notes
     -----
+    A GAN has no likelihood to monitor, and its losses do not tell whether
+    samples improve. With ``early_stopping=True``, ``validation_fraction`` of
+    the rows (at most 1000 are used) are compared after each epoch with as
+    many generated rows (fixed latent draws) by the energy distance, and the
+    generator of the epoch with the smallest distance is kept. The step size
+    is not halved on a plateau. ``module_`` holds ``generator``,
+    ``average_generator`` (which :meth:`sample` uses) and ``discriminator``.
+
     Features are standardized before the networks see them and samples are
     mapped back. Given ``y`` in ``fit``, the model is ``p(x | y)``: both
     networks see an embedding of the label, fake rows in training get the
@@ -260,7 +229,7 @@ class GAN(BaseDeepGenerative):
     >>> import numpy as np
     >>> from skgen.adversarial import GAN
     >>> X = np.random.RandomState(0).normal(size=(200, 2))
-    >>> gan = GAN(hidden_sizes=(16,), max_epochs=3, random_state=0).fit(X)
+    >>> gan = GAN(n_components=2, hidden_sizes=(16,), max_epochs=3, random_state=0).fit(X)
     >>> gan.sample(4, random_state=0).shape
     (4, 2)
     >>> gan.likelihood_kind, hasattr(gan, "score_samples")
@@ -268,23 +237,27 @@ class GAN(BaseDeepGenerative):
     """
 
     likelihood_kind = "none"
-    _conditional = True
+    _loss_is_nll = False
+    _monitor = ("valid_energy_distance", "min")
+    _reduce_lr_on_plateau = False
 
     _parameter_constraints = {
         **BaseDeepGenerative._parameter_constraints,
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions({"non_saturating", "wgan-gp"})],
         "n_critic": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "gradient_penalty": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"),
+                       Hidden(StrOptions({"deprecated"}))],
     }
 
-    def __init__(self, latent_dim=8, *, loss="non_saturating", n_critic="auto",
+    def __init__(self, n_components=8, *, loss="non_saturating", n_critic="auto",
                  gradient_penalty="auto", ema_decay=0.99, hidden_sizes=(128, 128),
                  max_epochs=200, batch_size=128, learning_rate=1e-3, weight_decay=0.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=20,
-                 device="auto", random_state=None, verbose=0):
-        self.latent_dim = latent_dim
+                 device="auto", random_state=None, verbose=0, latent_dim="deprecated"):
+        self.n_components = n_components
         self.loss = loss
         self.n_critic = n_critic
         self.gradient_penalty = gradient_penalty
@@ -300,10 +273,12 @@ class GAN(BaseDeepGenerative):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.latent_dim = latent_dim
 
-    # ------------------------------------------------------ driver hooks
+    # ------------------------------------------------------- model hooks
     def _build_module(self, n_features, n_classes):
-        return _GANNet(n_features, self.latent_dim, tuple(self.hidden_sizes),
+        n_components = _renamed_parameter(self, "latent_dim", "n_components")
+        return _GANNet(n_features, n_components, tuple(self.hidden_sizes),
                        n_classes=n_classes)
 
     def _sample_module(self, module, n_samples, y, generator):
@@ -320,21 +295,27 @@ class GAN(BaseDeepGenerative):
     def _n_critic(self):
         return _AUTO_N_CRITIC[self.loss] if self.n_critic == "auto" else int(self.n_critic)
 
-    def _make_optimizers(self, module):
+    # ---------------------------------------------------- training hooks
+    def _make_optimizers(self, run):
         kwargs = dict(lr=self.learning_rate, weight_decay=self.weight_decay,
                       betas=_BETAS[self.loss])
-        return (torch.optim.Adam(module.discriminator.parameters(), **kwargs),
-                torch.optim.Adam(module.generator.parameters(), **kwargs))
+        return [torch.optim.Adam(run.module.discriminator.parameters(), **kwargs),
+                torch.optim.Adam(run.module.generator.parameters(), **kwargs)]
 
-    def _train_step(self, module, optimizers, X, y, generator, generator_step):
-        """One discriminator step, then one generator step if ``generator_step``.
+    def _start_training(self, run):
+        module = run.module
+        run.average = MovingAverage(module.generator, self.ema_decay,
+                                    target=module.average_generator)
+        if run.valid is not None:  # fixed latent draws for the energy distance
+            X_valid, y_valid = run.valid
+            keep = min(X_valid.shape[0], _MAX_MONITOR)
+            run.valid = (X_valid[:keep], None if y_valid is None else y_valid[:keep])
+            run.z_valid = torch.randn(keep, module.latent_dim, generator=run.generator).to(
+                X_valid.device)
 
-        Returns
-        -------
-        d_loss, g_loss : tensor or None
-            Detached losses (``g_loss`` is None without a generator step).
-        """
-        d_opt, g_opt = optimizers
+    def _train_step(self, run, X, y):
+        """One discriminator step, then a generator step every ``n_critic``-th batch."""
+        module, (d_opt, g_opt), generator = run.module, run.optimizers, run.step_generator
         z = torch.randn(X.shape[0], module.latent_dim, generator=generator,
                         device=X.device, dtype=X.dtype)
         with torch.no_grad():
@@ -344,8 +325,8 @@ class GAN(BaseDeepGenerative):
         d_opt.zero_grad(set_to_none=True)
         d_loss.backward()
         d_opt.step()
-        if not generator_step:
-            return d_loss.detach(), None
+        if run.step % self._n_critic():
+            return {"discriminator_loss": d_loss.detach(), "generator_loss": None}
         z = torch.randn(X.shape[0], module.latent_dim, generator=generator,
                         device=X.device, dtype=X.dtype)
         d_params = list(module.discriminator.parameters())
@@ -359,100 +340,13 @@ class GAN(BaseDeepGenerative):
             for p in d_params:
                 p.requires_grad_(True)
         g_opt.step()
-        module.update_average(self.ema_decay)
-        return d_loss.detach(), g_loss.detach()
+        run.average.update()
+        return {"discriminator_loss": d_loss.detach(), "generator_loss": g_loss.detach()}
 
     @torch.no_grad()
-    def _monitor(self, module, valid, z_valid):
+    def _validation_metrics(self, run):
         """Energy distance between validation rows and generated rows (standardized)."""
-        X_valid, y_valid = valid
-        module.eval()
-        fake = module.generate(z_valid, y_valid, average=True)
-        module.train()
-        return energy_distance(X_valid.double().cpu().numpy(), fake.double().cpu().numpy())
-
-    def _train_loop(self, module, train, valid, generator, step_generator):
-        """Alternating adversarial training (replaces the driver's likelihood loop)."""
-        X_train, y_train = train
-        n_train = X_train.shape[0]
-        batch_size = min(self.batch_size, n_train)
-        optimizers = self._make_optimizers(module)
-        module.average_generator.load_state_dict(module.generator.state_dict())
-        n_critic = self._n_critic()
-        z_valid = None
-        if valid is not None:
-            keep = min(valid[0].shape[0], _MAX_MONITOR)
-            valid = (valid[0][:keep], None if valid[1] is None else valid[1][:keep])
-            z_valid = torch.randn(keep, module.latent_dim, generator=generator).to(
-                X_train.device)
-        self.history_ = []
-        best = (math.inf, None, 0)  # (energy distance, state, epoch)
-        stale, step, stop_reason = 0, 0, None
-        bar = tqdm(total=self.max_epochs, desc=type(self).__name__,
-                   disable=not self.verbose, file=sys.stderr, leave=True)
-        try:
-            for epoch in range(1, self.max_epochs + 1):
-                start = time.perf_counter()
-                module.train()
-                order = torch.randperm(n_train, generator=generator).to(X_train.device)
-                d_total, g_total, n_d, n_g = 0.0, 0.0, 0, 0
-                for i in range(0, n_train, batch_size):
-                    idx = order[i:i + batch_size]
-                    yb = None if y_train is None else y_train[idx]
-                    step += 1
-                    d_loss, g_loss = self._train_step(
-                        module, optimizers, X_train[idx], yb, step_generator,
-                        generator_step=step % n_critic == 0)
-                    d_total, n_d = d_total + d_loss, n_d + 1
-                    if g_loss is not None:
-                        g_total, n_g = g_total + g_loss, n_g + 1
-                d_mean = float(d_total) / n_d
-                g_mean = float(g_total) / n_g if n_g else math.nan
-                dist = math.nan if valid is None else self._monitor(module, valid, z_valid)
-                self.history_.append({
-                    "epoch": epoch, "discriminator_loss": d_mean, "generator_loss": g_mean,
-                    "valid_energy_distance": dist, "time": time.perf_counter() - start,
-                })
-                checked = [d_mean] + ([g_mean] if n_g else []) + ([dist] if valid else [])
-                if not all(math.isfinite(v) for v in checked):
-                    stop_reason = "nonfinite"
-                    break
-                if valid is None or dist < best[0]:
-                    state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-                    best, stale = (dist, state, epoch), 0
-                else:
-                    stale += 1
-                bar.update(1)
-                bar.set_postfix(d_loss=f"{d_mean:.3f}", g_loss=f"{g_mean:.3f}")
-                if valid is not None and stale >= self.n_iter_no_change:
-                    break
-        except KeyboardInterrupt:
-            stop_reason = "interrupted"
-        finally:
-            bar.close()
-        self._finish_training(module, best, stop_reason)
-
-    def _finish_training(self, module, best, stop_reason):
-        _, state, epoch = best
-        self.n_epochs_ = len(self.history_)
-        name = type(self).__name__
-        if stop_reason == "nonfinite" and state is None:
-            raise FloatingPointError(
-                f"{name}: a loss became NaN or infinite in the first epoch, before any "
-                "usable weights. Lower learning_rate or check the data for extreme values."
-            )
-        if stop_reason == "nonfinite":
-            warnings.warn(
-                f"{name}: a loss became NaN or infinite at epoch {self.n_epochs_}; training "
-                f"stopped and the weights of epoch {epoch} were restored. Lowering "
-                "learning_rate usually helps.", TrainingWarning, stacklevel=4)
-        elif stop_reason == "interrupted":
-            kept = (f"the weights of epoch {epoch} were restored" if state is not None
-                    else "no epoch had completed, so the model is barely trained")
-            warnings.warn(
-                f"{name}: training interrupted after {self.n_epochs_} complete epoch(s); "
-                f"{kept}.", TrainingWarning, stacklevel=4)
-        if state is not None:
-            module.load_state_dict(state)
-        self.best_epoch_ = epoch
-        module.eval()
+        X_valid, y_valid = run.valid
+        fake = run.module.generate(run.z_valid, y_valid, average=True)
+        dist = energy_distance(X_valid.double().cpu().numpy(), fake.double().cpu().numpy())
+        return {"valid_energy_distance": dist}

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..nn import MLP
-from ._noise import hashed_normal, hashed_rademacher, hashed_uniform
+from ..nn import hashed_normal, hashed_rademacher, hashed_uniform
 
 __all__ = [
     "Denoiser",

@@ -1,14 +1,15 @@
 """DiffusionModel: denoising diffusion (DDPM) for vectors, as an estimator."""
 
 import copy
-import math
+import functools
 from numbers import Integral, Real
 
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
-from ..nn import BaseDeepGenerative
+from ..base import ConditionalMixin, _renamed_parameter
+from ..nn import BaseDeepGenerative, MovingAverage, driver_parameters_doc, row_keys
 from ._denoising import (
     Denoiser,
     ancestral_sample,
@@ -17,7 +18,6 @@ from ._denoising import (
     probability_flow_log_prob,
     variational_bound,
 )
-from ._noise import row_keys
 from ._schedules import SCHEDULES, Schedule
 
 __all__ = ["DiffusionModel"]
@@ -27,52 +27,35 @@ _KINDS = {"bound": "lower_bound", "ode": "estimate"}
 _VALID_BOUND_SAMPLES = 16
 
 
+def _score_method(estimator):
+    """``score_method``, or its deprecated alias ``likelihood`` when that is set."""
+    old = getattr(estimator, "likelihood", "deprecated")
+    return estimator.score_method if old == "deprecated" else old
+
+
 class _LikelihoodKind:
-    """``likelihood_kind`` that follows the ``likelihood`` parameter.
+    """``likelihood_kind`` that follows the ``score_method`` parameter.
 
     On the class it is the default's kind, ``"lower_bound"`` (a plain string,
     as the protocol requires); on an instance, ``"lower_bound"`` for
-    ``likelihood="bound"`` and ``"estimate"`` for ``likelihood="ode"``.
+    ``score_method="bound"`` and ``"estimate"`` for ``score_method="ode"``.
     """
 
     def __get__(self, obj, owner=None):
         if obj is None:
             return "lower_bound"
-        return _KINDS.get(getattr(obj, "likelihood", "bound"), "lower_bound")
+        return _KINDS.get(_score_method(obj), "lower_bound")
 
 
-class _MovingAverage:
-    """Exponential moving average of a module's floating-point weights.
-
-    The decay warms up as ``min(decay, (1 + k) / (10 + k))`` after ``k``
-    updates, so that early averages do not remember the initialization.
-    """
-
-    def __init__(self, module, decay):
-        self.decay = float(decay)
-        self.count = 0
-        self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-    @torch.no_grad()
-    def update(self, module):
-        self.count += 1
-        decay = min(self.decay, (1 + self.count) / (10 + self.count))
-        for key, value in module.state_dict().items():
-            if value.is_floating_point():
-                self.state[key].mul_(decay).add_(value.detach(), alpha=1 - decay)
-            else:
-                self.state[key].copy_(value)
-
-    def state_dict(self):
-        return {k: v.clone() for k, v in self.state.items()}
-
-    def module(self, like):
-        copy_ = copy.deepcopy(like)
-        copy_.load_state_dict(self.state)
-        return copy_
-
-
-class DiffusionModel(BaseDeepGenerative):
+@driver_parameters_doc(
+    hidden_sizes=(128, 128, 128), max_epochs=500, batch_size=256, learning_rate=2e-3,
+    early_stopping=False, n_iter_no_change=30,
+    history="``train_loss`` (the mean squared error of the noise prediction per "
+            "feature: the training objective, not a likelihood), "
+            "``valid_log_likelihood`` (with early stopping: the mean variational "
+            "bound of the validation rows in the units of ``X``, with 16 stratified "
+            "timesteps, for the moving-average weights; NaN otherwise)")
+class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
     """Denoising diffusion probabilistic model (DDPM) with an MLP denoiser.
 
     The forward process adds Gaussian noise to (standardized) data in
@@ -101,7 +84,7 @@ class DiffusionModel(BaseDeepGenerative):
         (faster; a discretization of the probability-flow ODE).
     n_sampling_steps : int, default=20
         Steps of the ``"ddim"`` sampler (at most ``n_timesteps``).
-    likelihood : {"bound", "ode"}, default="bound"
+    score_method : {"bound", "ode"}, default="bound"
         What :meth:`score_samples` returns. ``"bound"``: the variational lower
         bound on ``log p(x)`` (``likelihood_kind == "lower_bound"``).
         ``"ode"``: the log-density of the probability-flow ODE's model, with
@@ -126,55 +109,21 @@ class DiffusionModel(BaseDeepGenerative):
         that one network learns ``eps(x, t, y)`` and ``eps(x, t)``.
     ema_decay : float, default=0.999
         The fitted network is an exponential moving average of the trained
-        weights with this decay per step (0 keeps the raw weights); the
-        average samples markedly better. Early stopping monitors it.
-    hidden_sizes : tuple of int, default=(128, 128, 128)
-        Hidden layers of the denoiser (SiLU activations).
-    max_epochs : int, default=500
-        Passes over the training data (all of them without early stopping).
-    batch_size : int, default=256
-        Rows per minibatch.
-    learning_rate : float, default=2e-3
-        Adam's step size.
-    weight_decay : float, default=0.0
-        Adam's L2 penalty.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows and stop when their
-        variational bound (a cheap version with 16 stratified timesteps,
-        whatever ``likelihood`` says) has not improved for
-        ``n_iter_no_change`` epochs. Off by default: the bound levels off
-        long before the samples stop improving.
-    validation_fraction : float, default=0.1
-        Share of rows held out for early stopping.
-    n_iter_no_change : int, default=30
-        Early-stopping patience in epochs.
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        Where to train; ``"auto"`` uses CUDA when available.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, data split, minibatches, :meth:`sample`, and the
-        Monte Carlo noise of :meth:`score_samples`.
-    verbose : int, default=0
-        ``>0`` shows a progress bar.
+        weights (:class:`skgen.nn.MovingAverage`, updated after each step;
+        0 keeps the raw weights); the average samples markedly better. Early
+        stopping monitors it, with a cheap bound (16 stratified timesteps,
+        whatever ``score_method`` says). Early stopping is off by default:
+        the bound levels off long before the samples stop improving.
+{driver_parameters}
+    likelihood : {"bound", "ode"}
+        Deprecated alias of ``score_method`` (renamed in 0.2, removed in 0.3).
 
     Attributes
     ----------
     likelihood_kind : {"lower_bound", "estimate"}
         ``"lower_bound"`` on the class; on an instance it follows
-        ``likelihood``.
-    module_ : torch.nn.Module
-        The trained denoiser.
-    device_ : torch.device
-        Where it lives.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss`` (the mean squared error of the
-        noise prediction per feature), ``valid_log_likelihood`` (with early
-        stopping: the mean variational bound of the validation rows, with 16
-        stratified timesteps, for the moving-average weights; NaN otherwise),
-        ``time``.
-    n_epochs_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch whose weights were kept.
+        ``score_method``.
+{driver_attributes}
     classes_ : ndarray
         Labels seen in ``fit(X, y)`` (conditional fits only).
     class_prior_ : ndarray
@@ -201,7 +150,7 @@ class DiffusionModel(BaseDeepGenerative):
     an exact denoiser the gap is 0.07 nats at ``T = 1000`` with
     ``"log_snr"``, 0.3 with ``"cosine"``, 0.9 with ``"linear"``.
 
-    **The bound** (``likelihood="bound"``). With reverse steps
+    **The bound** (``score_method="bound"``). With reverse steps
     ``p(x_{t-1} | x_t) = N(mu(x_t, t), beta~_t I)`` (the variance of the
     forward posterior) and a Gaussian decoder
     ``p(x_0 | x_1) = N(x_hat_0(x_1), (1 - a_1) / a_1 I)``, the model is a proper
@@ -221,7 +170,7 @@ class DiffusionModel(BaseDeepGenerative):
     of ``X`` in its own units. :meth:`sample` with ``sampler="ancestral"``
     draws from this very model, decoder noise included.
 
-    **The ODE estimate** (``likelihood="ode"``). The deterministic
+    **The ODE estimate** (``score_method="ode"``). The deterministic
     probability flow ``dx/ds = -beta(s) / 2 (x - eps(x, s) / sigma(s))`` maps
     the data at ``s = 0`` to ``N(0, I)`` at ``s = 1``; by the change of
     variables, ``log p(x) = log N(x_1) + int div`` along the path (Song et
@@ -265,7 +214,9 @@ class DiffusionModel(BaseDeepGenerative):
     """
 
     likelihood_kind = _LikelihoodKind()
-    _conditional = True
+    _loss_is_nll = False  # the noise-prediction error, not a likelihood
+    _inference_dtype = torch.float64  # a row's score must not depend on its batch
+    _sample_dtype = torch.float32  # draws need no such guarantee
 
     _parameter_constraints = {
         **BaseDeepGenerative._parameter_constraints,
@@ -273,27 +224,28 @@ class DiffusionModel(BaseDeepGenerative):
         "noise_schedule": [StrOptions(set(SCHEDULES))],
         "sampler": [StrOptions({"ancestral", "ddim"})],
         "n_sampling_steps": [Interval(Integral, 1, None, closed="left")],
-        "likelihood": [StrOptions({"bound", "ode"})],
+        "score_method": [StrOptions({"bound", "ode"})],
         "n_bound_samples": [Interval(Integral, 1, None, closed="left"), None],
         "n_ode_steps": [Interval(Integral, 1, None, closed="left")],
         "n_trace_probes": [Interval(Integral, 1, None, closed="left")],
         "guidance_scale": [Interval(Real, 0, None, closed="left")],
         "label_dropout": [Interval(Real, 0, 1, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="left")],
+        "likelihood": [StrOptions({"bound", "ode"}), Hidden(StrOptions({"deprecated"}))],
     }
 
     def __init__(self, *, n_timesteps=1000, noise_schedule="log_snr", sampler="ancestral",
-                 n_sampling_steps=20, likelihood="bound", n_bound_samples=None,
+                 n_sampling_steps=20, score_method="bound", n_bound_samples=None,
                  n_ode_steps=50, n_trace_probes=1, guidance_scale=1.0, label_dropout=0.1,
                  ema_decay=0.999, hidden_sizes=(128, 128, 128), max_epochs=500, batch_size=256,
                  learning_rate=2e-3, weight_decay=0.0, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=30, device="auto",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, likelihood="deprecated"):
         self.n_timesteps = n_timesteps
         self.noise_schedule = noise_schedule
         self.sampler = sampler
         self.n_sampling_steps = n_sampling_steps
-        self.likelihood = likelihood
+        self.score_method = score_method
         self.n_bound_samples = n_bound_samples
         self.n_ode_steps = n_ode_steps
         self.n_trace_probes = n_trace_probes
@@ -311,49 +263,15 @@ class DiffusionModel(BaseDeepGenerative):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.likelihood = likelihood
 
-    # ------------------------------------------------------------- hooks
+    # ------------------------------------------------------- model hooks
     def _fit(self, X, y):
+        _renamed_parameter(self, "likelihood", "score_method")  # warns when the alias is set
         # Seed of the per-row Monte Carlo noise of score_samples, fixed per fit.
         self._noise_seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         self._noise_seed ^= 0x5BD1E995
-        self._training = True
-        try:
-            return super()._fit(X, y)
-        finally:
-            del self._training
-
-    # ------------------------------------------- exponential moving average
-    # The driver trains the raw weights; diffusion models sample markedly better
-    # from a moving average of them (Ho et al., 2020). The average is updated
-    # before every step, used for the validation bound, snapshotted at the
-    # epoch the driver keeps, and loaded at the end of training.
-    def _train_loop(self, module, train, valid, generator, step_generator):
-        self._ema = _MovingAverage(module, self.ema_decay) if self.ema_decay > 0 else None
-        self._ema_best, self._ema_best_score = None, -math.inf
-        try:
-            super()._train_loop(module, train, valid, generator, step_generator)
-            if self._ema_best is not None:
-                module.load_state_dict(self._ema_best)
-        finally:
-            for attr in ("_ema", "_ema_best", "_ema_best_score"):
-                self.__dict__.pop(attr, None)
-
-    def _on_epoch_end(self, record):
-        ema = getattr(self, "_ema", None)
-        if ema is None:
-            return
-        valid = record["valid_log_likelihood"]
-        score = -record["train_loss"] if math.isnan(valid) else valid
-        if math.isnan(valid) or score > self._ema_best_score:  # the driver's rule
-            self._ema_best_score = score
-            self._ema_best = ema.state_dict()
-
-    def _log_density(self, module, X, y):
-        ema = getattr(self, "_ema", None)
-        if ema is not None:
-            module = ema.module(module)
-        return super()._log_density(module, X, y)
+        return super()._fit(X, y)
 
     def _schedule(self):
         return Schedule(self.noise_schedule, self.n_timesteps)
@@ -362,9 +280,6 @@ class DiffusionModel(BaseDeepGenerative):
         return Denoiser(n_features, n_classes, self.hidden_sizes)
 
     def _loss(self, module, X, y, generator):
-        ema = getattr(self, "_ema", None)
-        if ema is not None:
-            ema.update(module)
         n = X.shape[0]
         s = torch.rand(n, generator=generator, device=X.device, dtype=X.dtype)
         eps = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
@@ -386,24 +301,18 @@ class DiffusionModel(BaseDeepGenerative):
 
         return eps_fn
 
-    def _log_prob(self, module, X, y):
-        # Likelihoods are computed in float64 (a copy of the network) so that a
-        # row's value does not depend on the batch it is computed in.
-        module = copy.deepcopy(module).double()
-        x = X.double()
+    def _bound(self, module, X, y, n_bound_samples):
+        """The variational bound of standardized rows, ``n_bound_samples`` timesteps."""
         keys = row_keys(X.detach().cpu().numpy(), self._noise_seed)
-        eps_fn = self._eps_fn(module, y)
-        schedule = self._schedule()
-        if getattr(self, "_training", False):  # early stopping: a cheaper bound
-            k = _VALID_BOUND_SAMPLES
-            if self.n_bound_samples is not None:
-                k = min(k, self.n_bound_samples)
-            return variational_bound(eps_fn, x, schedule.discrete(), keys, k)
-        if self.likelihood == "bound":
-            return variational_bound(eps_fn, x, schedule.discrete(), keys,
-                                     self.n_bound_samples)
+        return variational_bound(self._eps_fn(module, y), X, self._schedule().discrete(),
+                                 keys, n_bound_samples)
+
+    def _log_prob(self, module, X, y):
+        if _score_method(self) == "bound":
+            return self._bound(module, X, y, self.n_bound_samples)
+        keys = row_keys(X.detach().cpu().numpy(), self._noise_seed)
         return probability_flow_log_prob(
-            eps_fn, x, schedule, keys, n_steps=self.n_ode_steps,
+            self._eps_fn(module, y), X, self._schedule(), keys, n_steps=self.n_ode_steps,
             n_probes=self.n_trace_probes)
 
     def _sample_module(self, module, n_samples, y, generator):
@@ -416,3 +325,33 @@ class DiffusionModel(BaseDeepGenerative):
             return ddim_sample(eps_fn, n_samples, d, disc, self.n_sampling_steps, generator,
                                **opts)
         return ancestral_sample(eps_fn, n_samples, d, disc, generator, **opts)
+
+    # ---------------------------------------------------- training hooks
+    # The driver trains the raw weights; diffusion models sample markedly better
+    # from a moving average of them (Ho et al., 2020). The average is updated
+    # after every step, monitored by early stopping, and is what "best epoch"
+    # keeps, so the fitted network is the average.
+    def _start_training(self, run):
+        run.average = None
+        if self.ema_decay > 0:
+            run.average_module = copy.deepcopy(run.module).requires_grad_(False)
+            run.average = MovingAverage(run.module, self.ema_decay,
+                                        target=run.average_module)
+
+    def _after_step(self, run):
+        if run.average is not None:
+            run.average.update()
+
+    def _validation_metrics(self, run):
+        module = run.module if run.average is None else run.average_module.eval()
+        k = _VALID_BOUND_SAMPLES
+        if self.n_bound_samples is not None:
+            k = min(k, self.n_bound_samples)
+        bound = functools.partial(self._bound, n_bound_samples=k)
+        lp = self._batch_log_prob(module, *run.valid, log_prob=bound)
+        return {"valid_log_likelihood": float(lp.mean())}
+
+    def _kept_state(self, run):
+        if run.average is None:
+            return super()._kept_state(run)
+        return run.average.state_dict()

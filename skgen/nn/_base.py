@@ -2,10 +2,40 @@
 
 :class:`BaseDeepGenerative` owns what does not depend on the family: seeding,
 standardization, class labels for conditional models, the validation split,
-the Adam loop with early stopping, best-weight restoration, NaN and Ctrl-C
+the epoch loop with early stopping, best-weight restoration, NaN and Ctrl-C
 handling, progress bars, chunked inference, device placement and pickling.
-A family fills four hooks, like :class:`sklearn.mixture.GaussianMixture` fills
-those of ``BaseMixture``.
+
+A family fills small hooks, like :class:`sklearn.mixture.GaussianMixture`
+fills those of ``BaseMixture``. The model hooks say what the network is:
+
+``_build_module(n_features, n_classes)``
+    the :class:`torch.nn.Module` (``n_classes`` is 0 for an unconditional fit);
+``_log_prob(module, X, y)``
+    log-density (or the family's bound) of a batch of standardized rows, a
+    tensor of shape ``(n,)``; ``y`` holds class codes or is ``None``;
+``_sample_module(module, n_samples, y, generator)``
+    ``n_samples`` standardized rows drawn with ``generator``;
+``_loss(module, X, y, generator)``
+    the training loss of a batch (default: mean negative ``_log_prob``).
+
+The training hooks split the loop into steps a family overrides one at a
+time (each receives the :class:`TrainingRun` of the current ``fit``):
+
+``_make_optimizers(run)``
+    the optimizers (default: one Adam over every parameter);
+``_start_training(run)``
+    once, before the first epoch (e.g. start a moving average);
+``_train_step(run, X, y)``
+    one minibatch update; returns the batch's losses by history key;
+``_after_step(run)``
+    after each update (e.g. update a moving average);
+``_validation_metrics(run)``
+    the figures recorded each epoch on the validation rows; early stopping
+    follows ``_monitor``;
+``_kept_state(run)``
+    the weights that "best epoch" keeps (default: the module's own);
+``_on_epoch_end(record)``
+    after each epoch, with its ``history_`` record.
 """
 
 import copy
@@ -28,7 +58,7 @@ from ..base import BaseGenerative
 from ._layers import init_parameters
 from ._utils import resolve_device, torch_generator
 
-__all__ = ["BaseDeepGenerative", "TrainingWarning"]
+__all__ = ["BaseDeepGenerative", "TrainingRun", "TrainingWarning", "driver_parameters_doc"]
 
 #: Rows per chunk in ``score_samples`` and ``sample``.
 _INFERENCE_CHUNK = 4096
@@ -55,6 +85,149 @@ def _check_hidden_sizes(hidden_sizes):
     return tuple(int(h) for h in sizes)
 
 
+_DRIVER_DOC = """\
+    hidden_sizes : tuple of int, default={hidden_sizes}
+        Hidden layer widths of the family's networks.
+    max_epochs : int, default={max_epochs}
+        Maximum passes over the training data.
+    batch_size : int, default={batch_size}
+        Rows per minibatch (capped at the number of training rows).
+    learning_rate : float, default={learning_rate}
+        Adam's initial step size. With a validation split it is halved each
+        time the validation figure has not improved for
+        ``max(1, n_iter_no_change // 2)`` epochs.
+    weight_decay : float, default=0.0
+        Adam's L2 penalty.
+    early_stopping : bool, default={early_stopping}
+        Hold out ``validation_fraction`` of the rows and stop when their
+        validation figure (``history_``) has not improved for
+        ``n_iter_no_change`` epochs; the best weights are kept. With ``False``
+        every row is used for training, all ``max_epochs`` epochs run and the
+        last weights are kept.
+    validation_fraction : float, default=0.1
+        Share of rows held out when ``early_stopping``. With too few rows for
+        a split, training runs without one.
+    n_iter_no_change : int, default={n_iter_no_change}
+        Patience of early stopping, in epochs.
+    device : {{"auto", "cpu", "cuda"}} or str, default="auto"
+        Where the network lives; ``"auto"`` picks CUDA when available. A model
+        fitted on a GPU unpickles on a machine without one.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, minibatch order, validation split, training noise and
+        :meth:`sample`.
+    verbose : int, default=0
+        ``>0`` shows a progress bar with the current loss."""
+
+_DRIVER_ATTRIBUTES_DOC = """\
+    module_ : torch.nn.Module
+        The trained network (on ``device_``).
+    device_ : torch.device
+        Where it lives.
+    history_ : list of dict
+        One record per epoch: ``epoch``, {history}, ``learning_rate`` (used in
+        that epoch) and ``time`` (seconds). ``pandas.DataFrame(history_)``
+        makes a learning-curve table; :func:`skgen.plotting.plot_history`
+        draws it.
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+        Epoch whose weights were kept."""
+
+#: The history keys of a family whose loss is a negative log-likelihood.
+_NLL_HISTORY = (
+    "``train_loss`` (mean negative log-likelihood of the training rows over "
+    "the epoch, in nats per row in the units of ``X``, so that ``-train_loss`` "
+    "compares with the next figure), ``valid_log_likelihood`` (mean "
+    "log-likelihood of the validation rows in the units of ``X`` after the "
+    "epoch; NaN without a validation split)"
+)
+
+
+def driver_parameters_doc(*, hidden_sizes, max_epochs, batch_size, learning_rate,
+                          early_stopping, n_iter_no_change, history=_NLL_HISTORY):
+    """Fill the ``{driver_parameters}`` and ``{driver_attributes}`` of a docstring.
+
+    Every deep estimator takes the driver's parameters; this decorator writes
+    their documentation once, with the estimator's own defaults, so that the
+    seven families' docstrings cannot drift apart.
+
+    Parameters
+    ----------
+    hidden_sizes, max_epochs, batch_size, learning_rate, early_stopping, \
+n_iter_no_change : object
+        The estimator's defaults, as shown in its signature.
+    history : str
+        What ``history_`` records besides ``epoch``, ``learning_rate`` and ``time``.
+
+    Returns
+    -------
+    decorator : callable
+        Class decorator that formats the class docstring.
+
+    Examples
+    --------
+    >>> from skgen.nn import driver_parameters_doc
+    >>> @driver_parameters_doc(hidden_sizes=(8,), max_epochs=5, batch_size=32,
+    ...                        learning_rate=1e-3, early_stopping=True,
+    ...                        n_iter_no_change=3)
+    ... class Toy:
+    ...     '''Parameters
+    ...     ----------
+    ... {driver_parameters}
+    ...     '''
+    >>> "max_epochs : int, default=5" in Toy.__doc__
+    True
+    """
+    params = _DRIVER_DOC.format(
+        hidden_sizes=hidden_sizes, max_epochs=max_epochs, batch_size=batch_size,
+        learning_rate=learning_rate, early_stopping=early_stopping,
+        n_iter_no_change=n_iter_no_change,
+    )
+    attributes = _DRIVER_ATTRIBUTES_DOC.format(history=history)
+
+    def decorate(cls):
+        cls.__doc__ = (cls.__doc__
+                       .replace("{driver_parameters}", params)
+                       .replace("{driver_attributes}", attributes))
+        return cls
+
+    return decorate
+
+
+class TrainingRun:
+    """What one call of ``fit`` is training; every training hook receives it.
+
+    Attributes
+    ----------
+    module : torch.nn.Module
+        The network being trained.
+    train, valid : tuple of (tensor, tensor or None)
+        Standardized training and validation rows with their class codes, on
+        the device; ``valid`` is ``None`` without a validation split.
+    generator : torch.Generator
+        CPU generator of the minibatch order.
+    step_generator : torch.Generator
+        Generator (on the device) of the noise inside losses.
+    optimizers : list of torch.optim.Optimizer
+        From :meth:`BaseDeepGenerative._make_optimizers`.
+    step, epoch : int
+        Updates and epochs done so far.
+
+    A family may keep its own per-fit objects on the run (a moving average,
+    persistent chains); they are gone when ``fit`` returns.
+    """
+
+    def __init__(self, module, train, valid, generator, step_generator):
+        self.module = module
+        self.train = train
+        self.valid = valid
+        self.generator = generator
+        self.step_generator = step_generator
+        self.optimizers = []
+        self.step = 0
+        self.epoch = 0
+
+
 class BaseDeepGenerative(BaseGenerative):
     """Base class of deep generative estimators: the torch training driver.
 
@@ -62,26 +235,15 @@ class BaseDeepGenerative(BaseGenerative):
     ``random_state`` (the global torch random state is left untouched),
     standardizes each feature when the family asks for it (the log-density
     includes the Jacobian, ``-sum(log scale)``), holds out a validation split,
-    builds the network, trains it with Adam on minibatches (halving the step
-    when the validation log-likelihood stalls) and restores the weights with
-    the best validation log-likelihood. Ctrl-C during training, or a NaN/inf
-    loss, stops it with those best weights and a :class:`TrainingWarning`
-    (a NaN before the first epoch completes raises ``FloatingPointError``).
+    builds the network and trains it epoch by epoch through the training
+    hooks (see the module docstring), halving the step size when the
+    monitored validation figure stalls, and restores the weights of the best
+    epoch. Ctrl-C during training, or a NaN/inf loss, stops it with those
+    best weights and a :class:`TrainingWarning` (a NaN before the first epoch
+    completes raises ``FloatingPointError``).
 
-    A family implements
-
-    - ``_build_module(n_features, n_classes)``: the :class:`torch.nn.Module`
-      (``n_classes`` is 0 for an unconditional fit);
-    - ``_log_prob(module, X, y)``: log-density (or the family's bound) of a
-      batch of standardized rows, a tensor of shape ``(n,)``; ``y`` holds
-      class codes ``0..n_classes-1`` or is ``None``;
-    - ``_sample_module(module, n_samples, y, generator)``: ``n_samples``
-      standardized rows drawn with ``generator``;
-    - optionally ``_loss(module, X, y, generator)``: the training loss of a
-      batch, by default the mean negative ``_log_prob``.
-
-    Conditional families (``_conditional = True``) accept class labels ``y``
-    in ``fit``: the model learns ``p(x | y)``, ``classes_`` and
+    Conditional families (the ``conditional`` generative tag) accept class
+    labels ``y`` in ``fit``: the model learns ``p(x | y)``, ``classes_`` and
     ``class_prior_`` (empirical frequencies) are stored, and ``y`` reaches the
     hooks as integer codes. Without ``y``, ``score_samples`` returns the
     marginal ``log p(x) = logsumexp_c [log p(x | c) + log p(c)]`` and
@@ -89,51 +251,11 @@ class BaseDeepGenerative(BaseGenerative):
 
     Parameters
     ----------
-    hidden_sizes : tuple of int
-        Widths of the hidden layers of the family's networks.
-    max_epochs : int
-        Maximum number of passes over the training data.
-    batch_size : int
-        Rows per minibatch (capped at the number of training rows).
-    learning_rate : float
-        Adam's initial step size. With a validation split it is halved each
-        time the validation log-likelihood has not improved for
-        ``max(1, n_iter_no_change // 2)`` epochs.
-    weight_decay : float
-        Adam's L2 penalty.
-    early_stopping : bool
-        Hold out ``validation_fraction`` of the rows and stop when their
-        log-likelihood has not improved for ``n_iter_no_change`` epochs; the
-        best weights are kept. With ``False`` every row is used for training,
-        all ``max_epochs`` epochs run and the last weights are kept.
-    validation_fraction : float
-        Share of rows held out when ``early_stopping``. With too few rows for
-        a split, training monitors the training loss instead.
-    n_iter_no_change : int
-        Patience of early stopping, in epochs.
-    device : {"auto", "cpu", "cuda"} or str
-        Where the network lives; ``"auto"`` picks CUDA when available.
-    random_state : int, RandomState instance or None
-        Seeds weights, minibatch order, validation split and sampling.
-    verbose : int
-        ``>0`` shows a progress bar with the current loss.
+{driver_parameters}
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The trained network (on ``device_``).
-    device_ : torch.device
-        Device the network lives on.
-    history_ : list of dict
-        One record per epoch: ``epoch``, ``train_loss`` (mean training loss),
-        ``valid_log_likelihood`` (mean validation log-likelihood in the units
-        of ``X``; NaN without a validation split), ``learning_rate`` (used in
-        that epoch) and ``time`` (seconds).
-        ``pandas.DataFrame(history_)`` makes a learning-curve table.
-    n_epochs_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch whose weights were kept.
+{driver_attributes}
     classes_ : ndarray of shape (n_classes,)
         Labels seen in ``fit`` (conditional fits only).
     class_prior_ : ndarray of shape (n_classes,)
@@ -158,17 +280,25 @@ class BaseDeepGenerative(BaseGenerative):
 
     #: Whether the driver standardizes each feature before the network sees it.
     _standardize = True
-    #: dtype of ``score_samples`` and ``sample`` (training is float32). A
-    #: family may choose float64: a row's log-density then does not depend on
-    #: the other rows of the call (float32 matrix products vary with the batch
-    #: shape), at the cost of a float64 copy of the network per call.
+    #: dtype of ``score_samples`` (training is float32). float64 makes a row's
+    #: log-density independent of the other rows of the call (float32 matrix
+    #: products vary with the batch shape), at the cost of a float64 copy of
+    #: the network, made once per fitted state (see ``_inference_module``).
     _inference_dtype = torch.float32
     #: dtype of ``sample`` when it differs from ``_inference_dtype`` (``None``:
-    #: the same). Draws need no batch invariance, so a family that scores in
-    #: float64 may still sample in float32.
+    #: the same). Draws need no batch invariance.
     _sample_dtype = None
+    #: Whether ``_loss`` is a per-row negative log-likelihood (or negative
+    #: bound) of standardized rows: ``history_["train_loss"]`` is then reported
+    #: in the units of ``X``, comparable with ``valid_log_likelihood``.
+    _loss_is_nll = True
+    #: The ``history_`` key early stopping follows, and whether larger ("max")
+    #: or smaller ("min") is better.
+    _monitor = ("valid_log_likelihood", "max")
+    #: Whether the step size is halved when the monitored figure stalls.
+    _reduce_lr_on_plateau = True
 
-    # ------------------------------------------------------------- hooks
+    # ------------------------------------------------------- model hooks
     def _build_module(self, n_features, n_classes):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -181,6 +311,36 @@ class BaseDeepGenerative(BaseGenerative):
     def _loss(self, module, X, y, generator):
         """Training loss of one batch: mean negative log-likelihood."""
         return -self._log_prob(module, X, y).mean()
+
+    # ---------------------------------------------------- training hooks
+    def _make_optimizers(self, run):
+        """The optimizers, a list (default: Adam over every parameter)."""
+        return [torch.optim.Adam(run.module.parameters(), lr=self.learning_rate,
+                                 weight_decay=self.weight_decay)]
+
+    def _start_training(self, run):
+        """Called once before the first epoch (no-op)."""
+
+    def _train_step(self, run, X, y):
+        """One update on a minibatch; returns ``{history key: detached loss}``."""
+        (optimizer,) = run.optimizers
+        loss = self._loss(run.module, X, y, run.step_generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return {"train_loss": loss.detach()}
+
+    def _after_step(self, run):
+        """Called after each update (no-op)."""
+
+    def _validation_metrics(self, run):
+        """Figures of the validation rows, by history key (default: mean log-likelihood)."""
+        X, y = run.valid
+        return {"valid_log_likelihood": float(np.mean(self._batch_log_prob(run.module, X, y)))}
+
+    def _kept_state(self, run):
+        """The weights kept when this epoch is the best (default: the module's)."""
+        return {k: v.detach().clone() for k, v in run.module.state_dict().items()}
 
     def _on_epoch_end(self, record):
         """Called after each epoch with its ``history_`` record (no-op)."""
@@ -230,70 +390,79 @@ class BaseDeepGenerative(BaseGenerative):
             xs = Xt[idx].to(device)
             return xs, (None if yt is None else yt[idx].to(device))
 
-        train = split(train_idx)
-        valid = split(valid_idx) if n_valid else None
-        self._train_loop(module, train, valid, generator, step_generator)
+        run = TrainingRun(module, split(train_idx), split(valid_idx) if n_valid else None,
+                          generator, step_generator)
+        self._train(run)
         return self
 
-    def _train_loop(self, module, train, valid, generator, step_generator):
-        X_train, y_train = train
+    def _train(self, run):
+        """The epoch loop: minibatches, validation, best weights, stopping."""
+        module = run.module
+        X_train, y_train = run.train
         n_train = X_train.shape[0]
         batch_size = min(self.batch_size, n_train)
-        optimizer = torch.optim.Adam(
-            module.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
-        )
+        run.optimizers = list(self._make_optimizers(run))
+        self._start_training(run)
+        key, direction = self._monitor
+        sign = 1.0 if direction == "max" else -1.0
         lr_patience = max(1, self.n_iter_no_change // 2)
         self.history_ = []
         best_score, best_state, best_epoch, stale = -math.inf, None, 0, 0
         stop_reason = None
-        bar = tqdm(
-            total=self.max_epochs, desc=type(self).__name__, disable=not self.verbose,
-            file=sys.stderr, leave=True,
-        )
+        bar = tqdm(total=self.max_epochs, desc=type(self).__name__, disable=not self.verbose,
+                   file=sys.stderr, leave=True)
         try:
             for epoch in range(1, self.max_epochs + 1):
+                run.epoch = epoch
                 start = time.perf_counter()
                 module.train()
-                order = torch.randperm(n_train, generator=generator).to(X_train.device)
-                total = torch.zeros((), device=X_train.device)
+                order = torch.randperm(n_train, generator=run.generator).to(X_train.device)
+                sums, rows = {}, {}
                 for i in range(0, n_train, batch_size):
                     idx = order[i:i + batch_size]
                     yb = None if y_train is None else y_train[idx]
-                    loss = self._loss(module, X_train[idx], yb, step_generator)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.detach() * len(idx)
-                train_loss = float(total) / n_train
-                if valid is not None:
-                    valid_ll = float(np.mean(self._log_density(module, *valid)))
-                else:
-                    valid_ll = math.nan
-                record = {
-                    "epoch": epoch,
-                    "train_loss": train_loss,
-                    "valid_log_likelihood": valid_ll,
-                    "learning_rate": optimizer.param_groups[0]["lr"],
-                    "time": time.perf_counter() - start,
-                }
+                    run.step += 1
+                    losses = self._train_step(run, X_train[idx], yb)
+                    self._after_step(run)
+                    for name, value in losses.items():
+                        sums.setdefault(name, 0.0)
+                        rows.setdefault(name, 0)
+                        if value is not None:  # e.g. no generator step in this batch
+                            sums[name] = sums[name] + value * len(idx)
+                            rows[name] += len(idx)
+                record = {"epoch": epoch}
+                record.update({name: float(sums[name]) / rows[name] if rows[name] else math.nan
+                               for name in sums})
+                if self._loss_is_nll and "train_loss" in record:
+                    record["train_loss"] += self._log_scale_sum  # in the units of X
+                if run.valid is not None:
+                    module.eval()
+                    record.update(self._validation_metrics(run))
+                    module.train()
+                record.setdefault(key, math.nan)
+                record["learning_rate"] = run.optimizers[0].param_groups[0]["lr"]
+                record["time"] = time.perf_counter() - start
                 self.history_.append(record)
-                if not math.isfinite(train_loss) or (
-                    valid is not None and not math.isfinite(valid_ll)
-                ):
+                checked = [record[name] for name in sums if rows[name]]
+                if run.valid is not None:
+                    checked.append(record[key])
+                if not all(math.isfinite(v) for v in checked):
                     raise _NonFiniteLoss
-                score = valid_ll if valid is not None else -train_loss
-                if valid is None or score > best_score:
+                score = sign * record[key]
+                if run.valid is None or score > best_score:
                     best_score, best_epoch, stale = score, epoch, 0
-                    best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                    best_state = self._kept_state(run)
                 else:
                     stale += 1
-                    if valid is not None and stale % lr_patience == 0:
-                        for group in optimizer.param_groups:
-                            group["lr"] *= 0.5
+                    if self._reduce_lr_on_plateau and stale % lr_patience == 0:
+                        for optimizer in run.optimizers:
+                            for group in optimizer.param_groups:
+                                group["lr"] *= 0.5
                 bar.update(1)
-                bar.set_postfix(loss=f"{train_loss:.4f}", valid_ll=f"{valid_ll:.4f}")
+                bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()
+                                 if k not in ("epoch", "time", "learning_rate")})
                 self._on_epoch_end(record)
-                if valid is not None and stale >= self.n_iter_no_change:
+                if run.valid is not None and stale >= self.n_iter_no_change:
                     break
         except KeyboardInterrupt:
             stop_reason = "interrupted"
@@ -301,21 +470,24 @@ class BaseDeepGenerative(BaseGenerative):
             stop_reason = "nonfinite"
         finally:
             bar.close()
+        self._end_training(module, best_state, best_epoch, stop_reason)
 
+    def _end_training(self, module, best_state, best_epoch, stop_reason):
         self.n_epochs_ = len(self.history_)
+        name = type(self).__name__
         if stop_reason == "nonfinite" and best_state is None:
             raise FloatingPointError(
-                f"{type(self).__name__}: the training loss became NaN or infinite in the "
-                "first epoch, before any usable weights. Lower learning_rate, check the "
-                "data for extreme values, or try a smaller network."
+                f"{name}: the training loss became NaN or infinite in the first epoch, "
+                "before any usable weights. Lower learning_rate, check the data for "
+                "extreme values, or try a smaller network."
             )
         if stop_reason == "nonfinite":
             warnings.warn(
-                f"{type(self).__name__}: the training loss became NaN or infinite at epoch "
+                f"{name}: the training loss became NaN or infinite at epoch "
                 f"{self.n_epochs_}; training stopped and the weights of epoch {best_epoch} "
                 "were restored. Lowering learning_rate usually helps.",
                 TrainingWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         elif stop_reason == "interrupted":
             kept = (
@@ -324,10 +496,10 @@ class BaseDeepGenerative(BaseGenerative):
                 else "no epoch had completed, so the model is barely trained"
             )
             warnings.warn(
-                f"{type(self).__name__}: training interrupted after {self.n_epochs_} "
-                f"complete epoch(s); {kept}.",
+                f"{name}: training interrupted after {self.n_epochs_} complete epoch(s); "
+                f"{kept}.",
                 TrainingWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         if best_state is not None:
             module.load_state_dict(best_state)
@@ -363,16 +535,18 @@ class BaseDeepGenerative(BaseGenerative):
         return np.searchsorted(self.classes_, y)
 
     @torch.no_grad()
-    def _log_density(self, module, X, y):
-        """Log-density of standardized rows (tensors on the device), in data units."""
-        was_training = module.training
-        module.eval()
+    def _batch_log_prob(self, module, X, y, log_prob=None):
+        """``log_prob`` (default ``_log_prob``) of standardized rows, chunked, in data units.
+
+        ``X`` and ``y`` are tensors on the device; the result is a float64
+        numpy array that includes the standardization's Jacobian.
+        """
+        log_prob = self._log_prob if log_prob is None else log_prob
         chunk = self._inference_chunk_size(module, X.dtype)
         out = []
         for i in range(0, X.shape[0], chunk):
             yb = None if y is None else y[i:i + chunk]
-            out.append(self._log_prob(module, X[i:i + chunk], yb).double().cpu())
-        module.train(was_training)
+            out.append(log_prob(module, X[i:i + chunk], yb).double().cpu())
         lp = torch.cat(out).numpy() if out else np.zeros(0)
         return lp - self._log_scale_sum
 
@@ -386,7 +560,7 @@ class BaseDeepGenerative(BaseGenerative):
         return _INFERENCE_CHUNK
 
     def _inference_module(self, dtype=None):
-        """The fitted module in ``dtype`` (default ``_inference_dtype``).
+        """The fitted module in ``dtype`` (default ``_inference_dtype``), in eval mode.
 
         When the dtype differs, a converted copy is made once and reused while
         the fitted module's tensors are unchanged (same tensors, data and
@@ -409,7 +583,8 @@ class BaseDeepGenerative(BaseGenerative):
         return cached[1]
 
     # ------------------------------------------------- protocol's hooks
-    def _score_samples(self, X, y):
+    def _score_samples(self, X, y, log_prob=None):
+        """Log-density of validated rows in data units; ``log_prob`` as in ``_batch_log_prob``."""
         module, device = self._inference_module(), self.device_
         dtype = self._inference_dtype
         codes = None if y is None else self._encode_labels(y)
@@ -420,11 +595,13 @@ class BaseDeepGenerative(BaseGenerative):
             xb = torch.as_tensor(self._standardize_X(X[sl]), dtype=dtype).to(device)
             if codes is not None or not hasattr(self, "classes_"):
                 yb = None if codes is None else torch.as_tensor(codes[sl]).to(device)
-                result[sl] = self._log_density(module, xb, yb)
+                result[sl] = self._batch_log_prob(module, xb, yb, log_prob)
             else:  # marginal over the classes
                 per_class = [
-                    self._log_density(
-                        module, xb, torch.full((xb.shape[0],), c, dtype=torch.long, device=device)
+                    self._batch_log_prob(
+                        module, xb,
+                        torch.full((xb.shape[0],), c, dtype=torch.long, device=device),
+                        log_prob,
                     ) + np.log(p)
                     for c, p in enumerate(self.class_prior_)
                 ]
@@ -472,3 +649,9 @@ class BaseDeepGenerative(BaseGenerative):
                 device = torch.device("cpu")  # trained on a GPU, loaded without one
             self.device_ = device
             self.module_ = module.to(device)
+
+
+BaseDeepGenerative = driver_parameters_doc(
+    hidden_sizes="()", max_epochs=100, batch_size=256, learning_rate=1e-3,
+    early_stopping=True, n_iter_no_change=10,
+)(BaseDeepGenerative)

@@ -18,7 +18,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["MLP", "MaskedLinear", "MaskedMLP", "init_parameters"]
+__all__ = [
+    "MAX_EMBEDDING_DIM",
+    "MLP",
+    "MaskedLinear",
+    "MaskedMLP",
+    "init_parameters",
+    "label_embedding",
+    "made_masks",
+]
 
 
 def _init_linear(layer, generator):
@@ -179,24 +187,96 @@ class MaskedLinear(nn.Linear):
         return F.linear(x, self.weight * self.mask, self.bias)
 
 
-def _made_degrees(n_features, hidden_sizes, order, has_context):
-    """Degrees of a MADE network's units.
+#: Largest label embedding: a conditional network sees class ``c`` as a learned
+#: vector of ``min(n_labels, MAX_EMBEDDING_DIM)`` numbers.
+MAX_EMBEDDING_DIM = 16
 
-    Input ``i`` has degree ``order[i] + 1`` (1..d). Hidden unit degrees cycle
-    over ``[min, d - 1]`` where ``min`` is 0 when a context feeds the network
-    or ``d == 1`` (degree-0 units see only the context) and 1 otherwise.
+
+def label_embedding(n_labels):
+    """The embedding of class labels that conditional networks append to their input.
+
+    Parameters
+    ----------
+    n_labels : int
+        Number of distinct labels (codes ``0..n_labels-1``); 0 for an
+        unconditional network.
 
     Returns
     -------
-    list of ndarray
-        Degrees of the inputs, then of each hidden layer.
+    embedding : torch.nn.Embedding or None
+        ``None`` when ``n_labels == 0``.
+    dim : int
+        Its output size, ``min(n_labels, MAX_EMBEDDING_DIM)`` (0 without labels).
+
+    Examples
+    --------
+    >>> from skgen.nn import label_embedding
+    >>> emb, dim = label_embedding(3)
+    >>> dim, tuple(emb.weight.shape)
+    (3, (3, 3))
+    >>> label_embedding(0)
+    (None, 0)
     """
-    d = n_features
-    low = 0 if (has_context or d == 1) else 1
-    degrees = [np.asarray(order) + 1]
+    n_labels = int(n_labels)
+    if n_labels <= 0:
+        return None, 0
+    dim = min(n_labels, MAX_EMBEDDING_DIM)
+    return nn.Embedding(n_labels, dim), dim
+
+
+def made_masks(n_features, hidden_sizes, n_params, *, order=None, input_width=1,
+               context_features=0):
+    """Connectivity masks of a MADE network (Germain et al., 2015).
+
+    Feature ``i`` has degree ``order[i] + 1`` (1..d); its ``input_width``
+    input columns (one value, or a one-hot code) carry that degree. Hidden
+    units get degrees cycling over ``[low, d - 1]``, where ``low`` is 0 when a
+    context feeds the network or ``d == 1`` (degree-0 units see only the
+    context) and 1 otherwise, and see inputs of degree at most theirs. The
+    ``n_params`` outputs of feature ``i`` see hidden units of degree below
+    ``order[i] + 1``, so they depend on the features earlier in the order only.
+
+    Parameters
+    ----------
+    n_features : int
+    hidden_sizes : tuple of int
+        Widths of the hidden layers (may be empty: a linear model).
+    n_params : int
+        Outputs per feature.
+    order : array-like of shape (n_features,), default=None
+        Position of each feature in the order (a permutation of ``0..d-1``).
+    input_width : int, default=1
+        Input columns per feature.
+    context_features : int, default=0
+        Context columns appended to the input; every first-layer unit sees them.
+
+    Returns
+    -------
+    masks : list of ndarray
+        One ``(out, in)`` 0/1 float32 mask per layer.
+
+    Examples
+    --------
+    >>> from skgen.nn import made_masks
+    >>> [m.shape for m in made_masks(3, (8,), 2)]
+    [(8, 3), (6, 8)]
+    >>> made_masks(2, (), 1)[0].tolist()   # x_0 sees nothing, x_1 sees x_0
+    [[0.0, 0.0], [1.0, 0.0]]
+    """
+    d = int(n_features)
+    order = np.arange(d) if order is None else np.asarray(order)
+    low = 0 if (context_features or d == 1) else 1
+    degrees = [np.repeat(order + 1, input_width)]
     for h in hidden_sizes:
         degrees.append(low + np.arange(h) % max(d - low, 1))
-    return degrees
+    out_degrees = np.repeat(order + 1, n_params)
+    masks = [
+        (dout[:, None] >= din[None, :]).astype(np.float32)
+        for din, dout in zip(degrees[:-1], degrees[1:])
+    ]
+    masks.append((out_degrees[:, None] > degrees[-1][None, :]).astype(np.float32))
+    masks[0] = np.hstack([masks[0], np.ones((len(masks[0]), context_features), np.float32)])
+    return masks
 
 
 class MaskedMLP(nn.Module):
@@ -255,18 +335,12 @@ class MaskedMLP(nn.Module):
         self.context_features = int(context_features)
         self.zero_last = zero_last
         self.register_buffer("order", torch.as_tensor(order, dtype=torch.long))
-        degrees = _made_degrees(d, hidden_sizes, order, context_features > 0)
+        masks = made_masks(d, hidden_sizes, self.n_params, order=order,
+                           context_features=self.context_features)
         layers = []
-        for k, (din, dout) in enumerate(zip(degrees[:-1], degrees[1:])):
-            mask = (dout[:, None] >= din[None, :]).astype(np.float32)
-            if k == 0 and context_features:
-                # the context has degree 0: every hidden unit sees it
-                mask = np.hstack([mask, np.ones((len(dout), context_features), np.float32)])
+        for mask in masks[:-1]:
             layers += [MaskedLinear(mask), activation()]
-        # output j*n_params + p has degree order[j] + 1 and sees hidden degrees below it
-        out_deg = np.repeat(order + 1, self.n_params)
-        mask = (out_deg[:, None] > degrees[-1][None, :]).astype(np.float32)
-        layers.append(MaskedLinear(mask))
+        layers.append(MaskedLinear(masks[-1]))
         self.layers = nn.Sequential(*layers)
 
     def reset_parameters(self, generator=None):

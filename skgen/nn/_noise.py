@@ -1,5 +1,8 @@
 """Monte Carlo noise that is a function of the row it is drawn for.
 
+Shared by the families that score by Monte Carlo (the VAE's importance
+samples, the diffusion bound and probability-flow estimate).
+
 The diffusion bound and the probability-flow estimate average over random
 noise. Drawing it from a generator would make ``score_samples`` depend on the
 other rows of the batch and on the call; instead each row's noise is derived
