@@ -207,6 +207,25 @@ def test_registering_a_jacobian_makes_a_transformer_usable():
                                Gaussian(reg_covar=0).fit(X).score_samples(X), atol=1e-10)
 
 
+def test_invertible_box_cox_in_a_pipeline_acts_as_the_bare_transformer():
+    # Box-Cox with lambda > 0 maps onto a half-line: the pipeline renormalizes
+    # by the final estimator's mass there and rejects draws outside it. The
+    # wrapper must tell it so (Invertible._in_image), or the density is off by
+    # log(image_mass_) and inverse_transform of draws outside the range is NaN.
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.uniform(0.1, 1.0, 300), rng.uniform(1.0, 2.0, 300)])
+    bare = make_density_pipeline(PowerTransformer(method="box-cox"), Gaussian()).fit(X)
+    wrapped = make_density_pipeline(
+        Invertible(PowerTransformer(method="box-cox")), Gaussian()).fit(X)
+    assert bare.image_mass_ < 1.0
+    assert wrapped.image_mass_ == bare.image_mass_
+    assert wrapped.likelihood_kind == bare.likelihood_kind == "estimate"
+    np.testing.assert_allclose(wrapped.score_samples(X), bare.score_samples(X))
+    draws = wrapped.sample(2000, random_state=0)
+    assert np.isfinite(draws).all()
+    np.testing.assert_array_equal(draws, bare.sample(2000, random_state=0))
+
+
 # --------------------------------------------------------------- dequantizer
 def test_dequantizer_transform_inverse_and_correction():
     rng = np.random.RandomState(0)

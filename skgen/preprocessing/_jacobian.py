@@ -237,8 +237,9 @@ def _in_image(transformer, Z):
     """Whether each row of ``Z`` is in the range of a fitted step, or None.
 
     ``None`` means the range is all of ``R^d`` (every row is inside). A
-    transformer of skgen's protocol may define ``_in_image(Z)`` with the same
-    contract.
+    transformer of skgen's protocol whose range may be smaller defines
+    ``_in_image(Z)`` with the same contract (:class:`Invertible` does, for
+    the transformer it wraps).
     """
     if transformer is None or isinstance(transformer, str):
         return None
@@ -528,6 +529,17 @@ class Invertible(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return log_abs_det_jacobian(self.transformer_, X)
+
+    def _in_image(self, Z):
+        """Whether each row of ``Z`` is in the range of the wrapped transformer, or None.
+
+        The hook :func:`_in_image` reads on skgen's steps: a wrapped Box-Cox
+        ``PowerTransformer`` maps onto a half-line, and a
+        :class:`~skgen.pipeline.DensityPipeline` must renormalize by the final
+        estimator's mass there, as it does for the bare transformer.
+        """
+        check_is_fitted(self)
+        return _in_image(self.transformer_, Z)
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names of the wrapped transformer.
