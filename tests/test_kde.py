@@ -1,6 +1,7 @@
 """KernelDensity: exact log-densities (against oracles), normalization, sampling."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -382,3 +383,36 @@ def test_bad_data_raises():
     kde.fit(np.zeros((4, 2)))
     with pytest.raises(ValueError, match="features"):
         kde.score_samples(np.zeros((2, 3)))
+
+
+# -------------------------------------------------------------- read-only input
+@pytest.mark.parametrize("kernel", ["gaussian", "exponential", "tophat"])
+def test_read_only_input_reaches_torch_as_writable_arrays(kernel, monkeypatch):
+    # Read-only arrays come from GridSearchCV's memory-mapped folds, np.load
+    # with mmap_mode and X.setflags(write=False). torch.from_numpy on them warns
+    # ("The given NumPy array is not writable"), once per process, so also spy
+    # on what reaches torch. _RTOL=0 and a high _UNDERFLOW force the careful and
+    # the direct-distance paths, which see slices of the query.
+    import torch
+
+    seen = []
+    original = torch.from_numpy
+
+    def spy(array):
+        seen.append(array.flags.writeable)
+        return original(array)
+
+    monkeypatch.setattr(torch, "from_numpy", spy)
+    monkeypatch.setattr(kde_module, "_RTOL", 0.0)
+    monkeypatch.setattr(kde_module, "_UNDERFLOW", 1e300)
+    X = np.random.RandomState(0).normal(size=(60, 2))
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kd = KernelDensity(kernel=kernel, bandwidth=0.5).fit(X)
+        scores = kd.score_samples(X)
+        kd._fit_X.setflags(write=False)  # e.g. a model loaded from a memory map
+        again = kd.score_samples(X)
+    assert seen and all(seen)
+    assert_allclose(again, scores)
+    assert not X.flags.writeable  # the caller's array is left as it was

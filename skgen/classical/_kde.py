@@ -159,6 +159,18 @@ def _fix_close_pairs(M, q, t, torch, max_pairs=2**16):
         M[r, c] = -0.5 * (diff * diff).sum(1)
 
 
+def _tensor(torch, array):
+    """``torch.from_numpy`` without torch's warning on a read-only array.
+
+    Arrays that reach the scorer may be read-only (``X.setflags(write=False)``,
+    a memory map, the training set of a model loaded from disk); torch shares
+    memory only with writable arrays, so those are copied.
+    """
+    if not array.flags.writeable:
+        array = array.copy()
+    return torch.from_numpy(array)
+
+
 class _Scorer:
     """Chunked exact KDE evaluation on torch float64 tensors.
 
@@ -172,8 +184,8 @@ class _Scorer:
         self.kernel = est.kernel
         self.h = est.bandwidth_
         self.center = est._center
-        self.X_raw = torch.from_numpy(est._fit_X)
-        self.T = torch.from_numpy(est._fit_aug)  # (n, d + 2)
+        self.X_raw = _tensor(torch, est._fit_X)
+        self.T = _tensor(torch, est._fit_aug)  # (n, d + 2)
         self.d = est._fit_X.shape[1]
         self.b_max = est._sq_norm_max
         self.fix = self.kernel in ("exponential", "linear")
@@ -183,7 +195,7 @@ class _Scorer:
 
     def augment(self, X):
         torch = self.torch
-        Q = torch.from_numpy((X - self.center) / self.h)
+        Q = _tensor(torch, (X - self.center) / self.h)
         a = (Q * Q).sum(1, keepdim=True)
         return torch.cat([Q, -0.5 * a, torch.ones_like(a)], 1), a[:, 0]
 
@@ -266,7 +278,7 @@ class _Scorer:
             err = gain * (self.d + 4) * _EPS * (a + self.b_max)
             bad = ~(err <= _RTOL * torch.clamp(log_p.abs(), min=1.0))  # NaN: bad
             if bool(bad.any()):
-                raw = torch.from_numpy(np.ascontiguousarray(X[rows]))[bad]
+                raw = _tensor(torch, np.ascontiguousarray(X[rows]))[bad]
                 log_p[bad] = self.log_sum_careful(q[bad], direct_rows=raw) - offset
             out[rows] = log_p.numpy()
         return out
@@ -488,7 +500,7 @@ class KernelDensity(BaseGenerative):
             self.bandwidth_ = float(_rule_of_thumb_bandwidth(X, self.bandwidth, self.kernel))
         else:
             self.bandwidth_ = float(self.bandwidth)
-        X = np.ascontiguousarray(X)
+        X = np.require(X, requirements=["C", "W"])  # copies a read-only X once
         self._fit_X = X
         self._center = X.mean(axis=0)
         T = (X - self._center) / self.bandwidth_
