@@ -1,5 +1,7 @@
 """Oracle tests for the closed-form classical estimators."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -163,13 +165,38 @@ def test_histogram_2d_normalized_and_support():
 def test_histogram_empty_bins_and_smoothing():
     X = np.array([[0.1], [0.15], [0.9]])
     h = Histogram(bins=4, range=[(0, 1)]).fit(X)
-    assert np.isneginf(h.score_samples([[0.4]]))[0]
+    with pytest.warns(UserWarning, match="alpha"):
+        assert np.isneginf(h.score_samples([[0.4]]))[0]
     hs = Histogram(bins=4, range=[(0, 1)], alpha=1.0).fit(X)
     # (0 + 1) / (3 + 4) / 0.25
     assert np.exp(hs.score_samples([[0.4]]))[0] == pytest.approx(1 / 7 / 0.25)
     # samples never land in empty bins without smoothing
     S = h.sample(2000, random_state=0)
     assert np.all(np.isfinite(h.score_samples(S)))
+
+
+def test_histogram_warns_when_most_rows_fall_in_empty_bins():
+    # In 13 dimensions almost every bin is empty: every cross-validation fold
+    # scored -inf without a word. The warning names alpha, the fix.
+    from sklearn.model_selection import cross_val_score
+
+    X = np.random.RandomState(0).normal(size=(300, 13))
+    with pytest.warns(UserWarning, match=r"rows fall in empty bins.*alpha > 0"):
+        scores = cross_val_score(Histogram(), X, cv=3)
+    assert np.isneginf(scores).all()
+    with pytest.warns(UserWarning, match="empty bins") as record:
+        Histogram().fit(X[:200]).score_samples(X[200:])
+    assert record[0].filename == __file__  # points at the caller of score_samples
+    # With alpha > 0 the empty bins get a positive density: no warning, and
+    # rows inside the grid are finite.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = Histogram(alpha=1.0).fit(X[:200])
+        scores = h.score_samples(X[200:])
+        _, inside = h._bin_index(X[200:])
+        assert np.isfinite(scores[inside]).all()
+        # a minority of rows in empty bins is not worth a warning either
+        Histogram().fit(X[:200]).score_samples(X[:200])
 
 
 def test_histogram_sample_frequencies():

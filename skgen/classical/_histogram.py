@@ -1,5 +1,6 @@
 """A d-dimensional histogram read as a piecewise-constant density."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,6 +29,38 @@ def _scott_bins(X, low, high):
     return np.where(np.isfinite(k) & (k >= 1), k, 1).astype(int)
 
 
+def _warn_if_mostly_empty(in_empty_bin, outside, n_bins):
+    """Warn when more than half the scored rows fall in empty bins (``-inf``).
+
+    Parameters
+    ----------
+    in_empty_bin : ndarray of bool, shape (n,)
+        Rows inside the grid whose bin is empty (log-density ``-inf``).
+    outside : ndarray of bool, shape (n,)
+        Rows outside the grid (also ``-inf``; ``alpha`` does not change them).
+    n_bins : int
+        Number of bins of the grid.
+    """
+    n = in_empty_bin.shape[0]
+    k = int(in_empty_bin.sum())
+    if not (n and k > n / 2):
+        return
+    n_out = int(outside.sum())
+    also = (
+        f" ({n_out} more lie outside the grid, where the density is zero whatever "
+        "alpha; widen it with range=)" if n_out else ""
+    )
+    warnings.warn(
+        f"{k} of {n} rows fall in empty bins of the Histogram ({n_bins:.3g} bins), so "
+        f"their log-density is -inf and so is the mean score{also}. With many features "
+        "almost every bin is empty: set alpha > 0 (a pseudo-count that gives every bin "
+        "inside the grid a positive density), use fewer bins, or a smoother density "
+        "(KernelDensity, GaussianMixture).",
+        UserWarning,
+        stacklevel=5,  # the caller of score_samples
+    )
+
+
 class Histogram(BaseGenerative):
     """Piecewise-constant density on a grid of bins.
 
@@ -46,7 +79,9 @@ class Histogram(BaseGenerative):
         Points outside have density zero.
     alpha : float, default=0.0
         Pseudo-count added to every bin (additive smoothing), so that empty
-        bins inside the grid get a positive density.
+        bins inside the grid get a positive density. With ``alpha=0``,
+        :meth:`score_samples` warns when more than half the rows it scores
+        fall in empty bins (common beyond a few features).
     random_state : int, RandomState instance or None, default=None
         Seed for :meth:`sample`.
 
@@ -130,7 +165,9 @@ class Histogram(BaseGenerative):
 
     def _score_samples(self, X, y):
         idx, inside = self._bin_index(X)
-        return np.where(inside, self.log_density_[idx], -np.inf)
+        out = np.where(inside, self.log_density_[idx], -np.inf)
+        _warn_if_mostly_empty(inside & (out == -np.inf), ~inside, self.log_density_.size)
+        return out
 
     def _sample(self, n_samples, rng, y):
         flat = rng.choice(self._bin_prob.size, size=n_samples, p=self._bin_prob)
