@@ -4,7 +4,10 @@ scikit-learn's :class:`~sklearn.pipeline.Pipeline` scores the density of the
 *transformed* data: after a ``StandardScaler`` its ``score_samples`` is off by
 ``sum_j log scale_j``, and it cannot sample. :class:`DensityPipeline` adds
 the log-determinant of each step's Jacobian (change of variables) and maps
-samples back through the steps' ``inverse_transform``.
+samples back through the steps' ``inverse_transform``. Like scikit-learn's
+pipeline it takes the estimator type of its final step: ending in a classifier
+(a :class:`~skgen.conditional.GenerativeClassifier`) it is a classifier, whose
+``score`` is the accuracy.
 """
 
 import copy
@@ -14,6 +17,7 @@ from types import MethodType
 
 import numpy as np
 import pandas as pd
+from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -81,6 +85,13 @@ def _check_final_has(pipe, attr):
             f"This {name} has no final density estimator, so it has no '{attr}'. "
             "End the pipeline with a density estimator."
         )
+    if attr == "score" and is_classifier(final):
+        if not hasattr(final, "score"):
+            raise AttributeError(
+                f"The final step {step_name!r} ({type(final).__name__}) has no "
+                f"'score', so this {name} has no 'score'."
+            )
+        return
     if attr != "sample" and getattr(final, "likelihood_kind", "exact") == "none":
         raise AttributeError(
             f"The final step {step_name!r} ({type(final).__name__}) defines no "
@@ -150,6 +161,15 @@ class DensityPipeline(Pipeline):
     selection compares held-out log-likelihoods in the original units, even
     across different preprocessing.
 
+    As scikit-learn's ``Pipeline`` does, it takes the estimator type of its
+    final step. Ending in a classifier (a
+    :class:`~skgen.conditional.GenerativeClassifier`) it is a classifier
+    (``sklearn.base.is_classifier`` is True, so cross-validation stratifies
+    the folds): ``predict``, ``predict_proba`` and ``predict_log_proba`` pass
+    ``X`` through the steps to the final step, and :meth:`score` is the final
+    step's score (the accuracy), while :meth:`score_samples` and
+    :meth:`sample` stay available in the original units.
+
     Each intermediate step must be a bijection whose Jacobian skgen knows: a
     transformer from :mod:`skgen.preprocessing`, one of scikit-learn's
     ``StandardScaler``, ``MinMaxScaler`` (``clip=False``), ``MaxAbsScaler``,
@@ -217,6 +237,19 @@ class DensityPipeline(Pipeline):
     2.97
     >>> pipe.sample(3, random_state=0).shape
     (3, 2)
+
+    Ending in a generative classifier, the pipeline is a classifier:
+
+    >>> from sklearn.base import is_classifier
+    >>> from skgen.conditional import GenerativeClassifier
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = make_density_pipeline(StandardScaler(), GenerativeClassifier(Gaussian()))
+    >>> is_classifier(clf)
+    True
+    >>> clf.fit(X, y).predict_proba(X[:2]).shape
+    (2, 2)
+    >>> 0.5 < clf.score(X, y) <= 1.0                       # accuracy
+    True
     """
 
     _parameter_constraints = {
@@ -426,14 +459,15 @@ class DensityPipeline(Pipeline):
 
     @_IfFinalHas
     def score(self, X, y=None, sample_weight=None):
-        """Mean log-likelihood of ``X`` in the original units.
+        """Mean log-likelihood of ``X`` in the original units, or a classifier's score.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Data to score.
         y : array-like of shape (n_samples,), default=None
-            Passed to a conditional final estimator; otherwise ignored.
+            Passed to a conditional final estimator; otherwise ignored. With
+            a classifier as final step: the true labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the mean.
 
@@ -441,9 +475,19 @@ class DensityPipeline(Pipeline):
         -------
         score : float
             ``mean(score_samples(X))`` (weighted when ``sample_weight`` is
-            given), so model selection maximises held-out likelihood.
+            given), so model selection maximises held-out likelihood. When
+            the final step is a classifier, its ``score`` of the transformed
+            ``X`` and ``y`` (the accuracy), as in scikit-learn's ``Pipeline``;
+            use :meth:`score_samples` for the log-density.
         """
-        if not getattr(self._final_estimator, "_conditional", False):
+        final = self._final_estimator
+        if is_classifier(final):
+            Xt = X
+            for _, _, transform in self._iter(with_final=False):
+                Xt = transform.transform(Xt)
+            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+            return final.score(Xt, y, **kwargs)
+        if not getattr(final, "_conditional", False):
             y = None
         scores = self.score_samples(X, y=y)
         return float(np.average(scores, weights=sample_weight))
@@ -466,7 +510,7 @@ class DensityPipeline(Pipeline):
         bits : float
         """
         d = check_array(X, dtype=None, input_name="X").shape[1]
-        return -self.score(X) / (d * _LN2)
+        return -float(np.mean(self.score_samples(X))) / (d * _LN2)
 
     # --------------------------------------------------------------- sample
     @_IfFinalHas
@@ -541,8 +585,11 @@ class DensityPipeline(Pipeline):
         )
 
     def __sklearn_tags__(self):
+        # scikit-learn's Pipeline copies the final step's estimator type and
+        # classifier tags; a final step that declares no type is a density.
         tags = super().__sklearn_tags__()
-        tags.estimator_type = "density_estimator"
+        if tags.estimator_type is None:
+            tags.estimator_type = "density_estimator"
         return tags
 
 

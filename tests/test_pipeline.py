@@ -323,3 +323,46 @@ def test_sample_with_a_scikit_learn_mixture_as_final_step():
     np.testing.assert_allclose(S.mean(0), X.mean(0), atol=0.05 * X.std(0).max() + 0.02)
     with pytest.raises(TypeError, match="random_state"):
         pipe.sample(3, random_state=0)
+
+
+# ------------------------------------------------ a classifier as final step
+def test_a_pipeline_ending_in_a_classifier_is_a_classifier():
+    # It used to be tagged a density estimator whatever its final step, so
+    # cross_val_score returned a log-likelihood (-0.97 on iris) from unstratified
+    # folds where the bare classifier returned its accuracy (0.98).
+    from sklearn.base import is_classifier
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import StratifiedKFold, check_cv
+
+    from skgen.conditional import GenerativeClassifier
+
+    X, y = load_iris(return_X_y=True)
+    pipe = make_density_pipeline(StandardScaler(), GenerativeClassifier(Gaussian()))
+    assert is_classifier(pipe)
+    assert pipe.__sklearn_tags__().estimator_type == "classifier"
+    assert isinstance(check_cv(5, y, classifier=is_classifier(pipe)), StratifiedKFold)
+    scores = cross_val_score(pipe, X, y)
+    assert scores.mean() > 0.9
+    np.testing.assert_allclose(
+        scores, cross_val_score(GenerativeClassifier(Gaussian()), X, y))
+
+    pipe.fit(X, y)
+    clf = pipe[-1]
+    Z = pipe[0].transform(X)
+    np.testing.assert_array_equal(pipe.predict(X), clf.predict(Z))
+    np.testing.assert_allclose(pipe.predict_proba(X), clf.predict_proba(Z))
+    np.testing.assert_allclose(pipe.predict_log_proba(X), clf.predict_log_proba(Z))
+    assert pipe.score(X, y) == clf.score(Z, y) == np.mean(pipe.predict(X) == y)
+    # the density stays in the original units
+    log_p = pipe.score_samples(X)
+    assert np.isfinite(log_p).all()
+    np.testing.assert_allclose(
+        log_p, clf.score_samples(Z) - np.sum(np.log(pipe[0].scale_)))
+    assert pipe.sample(5, random_state=0).shape == (5, 4)
+    assert pipe.bits_per_dim(X) == pytest.approx(-np.mean(log_p) / (4 * np.log(2)))
+    # a density as final step keeps the density estimator's type and score
+    dens = make_density_pipeline(StandardScaler(), Gaussian()).fit(X)
+    assert not is_classifier(dens)
+    assert dens.__sklearn_tags__().estimator_type == "density_estimator"
+    assert not hasattr(dens, "predict_proba")
+    assert dens.score(X) == pytest.approx(np.mean(dens.score_samples(X)))
