@@ -1,7 +1,7 @@
 """Autoregressive models against sources whose log-probabilities are known.
 
-1. ``CharacterLanguageModel`` on first-order Markov text sources (a private
-   helper, ``skgen.autoregressive._markov.MarkovTextSource``): held-out
+1. ``CharacterLanguageModel`` on first-order Markov text sources
+   (:class:`skgen.datasets.MarkovTextSource`): held-out
    cross-entropy in nats per character (end tokens included) against the
    same strings' exact log-probabilities under the source, and against the
    source's entropy rate. The issue's target: within 5%.
@@ -24,7 +24,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skgen.autoregressive import MADE, CharacterLanguageModel  # noqa: E402
-from skgen.autoregressive._markov import MarkovTextSource  # noqa: E402
+from skgen.datasets import MarkovTextSource  # noqa: E402
 
 
 def bench_markov(quick):

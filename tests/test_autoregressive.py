@@ -22,8 +22,7 @@ from sklearn.model_selection import train_test_split
 from skgen.autoregressive import MADE, CharacterLanguageModel
 from skgen.autoregressive._char_lm import _encode
 from skgen.autoregressive._made import _MADEModule
-from skgen.autoregressive._markov import MarkovTextSource
-from skgen.datasets import make_eight_gaussians
+from skgen.datasets import MarkovTextSource, make_eight_gaussians
 from skgen.nn import init_parameters
 
 torch.set_num_threads(1)

@@ -25,9 +25,13 @@ likelihood comparison.
 - :func:`make_biscuit_tins`: the lecture's grey-scale images of biscuit tins
   that vary only in height and width, returned with the true factors (the
   images lie on a 2-D manifold, so no density object is paired with them).
+- :class:`MarkovTextSource`: strings from a first-order Markov chain over a
+  small alphabet, with exact log-probabilities and entropy rate, the oracle of
+  text models such as :class:`skgen.autoregressive.CharacterLanguageModel`.
 """
 
 from ._biscuit_tins import make_biscuit_tins, render_biscuit_tins
+from ._markov import MarkovTextSource
 from ._toy import (
     Banana,
     Checkerboard,
@@ -47,6 +51,7 @@ __all__ = [
     "Banana",
     "Checkerboard",
     "EightGaussians",
+    "MarkovTextSource",
     "Rings",
     "TwoSpirals",
     "WorldMap",

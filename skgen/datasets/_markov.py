@@ -3,9 +3,12 @@
 Strings come from a first-order Markov chain over a small alphabet with an
 end state: the first character is drawn from ``initial``, each next one (or
 the end of the string) from the row of ``transition`` of the previous one.
-It is the oracle of the character language model's tests: the exact
-log-probability of a held-out string, and the exact entropy rate, say how
-well any model could do.
+It is the true distribution of a text data set: the exact log-probability of
+a held-out string, and the exact entropy rate, say how well any model of text
+(such as :class:`skgen.autoregressive.CharacterLanguageModel`) could do.
+
+It lived in ``skgen.autoregressive._markov`` before; that module re-exports it
+so that old imports and pickles keep working.
 """
 
 import numpy as np
@@ -16,6 +19,12 @@ __all__ = ["MarkovTextSource"]
 
 class MarkovTextSource:
     """First-order Markov chain over characters, with an end token.
+
+    The true distribution of a synthetic text data set: strings (not arrays)
+    go in and out, so it has ``sample``, ``score_samples``, ``score`` and
+    ``likelihood_kind = "exact"`` like the other true distributions of
+    :mod:`skgen.datasets`, but no ``n_features_in_`` (a string's length
+    varies).
 
     Parameters
     ----------
@@ -40,11 +49,13 @@ class MarkovTextSource:
     Attributes
     ----------
     initial_ : ndarray of shape (V + 1,)
+        Probabilities of the first token (characters, then the end).
     transition_ : ndarray of shape (V, V + 1)
+        Probabilities of the next token after each character.
 
     Examples
     --------
-    >>> from skgen.autoregressive._markov import MarkovTextSource
+    >>> from skgen.datasets import MarkovTextSource
     >>> src = MarkovTextSource("ab", initial=[0.5, 0.5, 0.0],
     ...                        transition=[[0.0, 0.5, 0.5], [0.5, 0.0, 0.5]])
     >>> src.score_samples(["ab", "aa"]).round(4)
@@ -77,7 +88,22 @@ class MarkovTextSource:
         self._index = {c: i for i, c in enumerate(alphabet)}
 
     def sample(self, n_samples=1, *, random_state=None, max_length=10_000):
-        """Draw ``n_samples`` strings (list of str)."""
+        """Draw strings from the chain.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of strings.
+        random_state : int, RandomState instance or None, default=None
+            Seed for this call.
+        max_length : int, default=10000
+            Strings still running after this many characters are cut there.
+
+        Returns
+        -------
+        texts : list of str
+            ``n_samples`` strings (possibly empty) over ``alphabet``.
+        """
         rng = check_random_state(random_state)
         v = len(self.alphabet)
         cum_init = np.cumsum(self.initial_)
@@ -98,7 +124,19 @@ class MarkovTextSource:
         return ["".join(s) for s in out]
 
     def score_samples(self, texts):
-        """Exact natural-log probability of each string, end token included."""
+        """Exact natural-log probability of each string, end token included.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            Strings to score.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (len(texts),)
+            ``log p(text)``; ``-inf`` for a string with a character outside
+            ``alphabet`` or a transition of probability zero.
+        """
         v = len(self.alphabet)
         with np.errstate(divide="ignore"):
             log_init, log_trans = np.log(self.initial_), np.log(self.transition_)
@@ -115,12 +153,33 @@ class MarkovTextSource:
             out[k] = lp + log_trans[idx[-1], v]
         return out
 
+    def score(self, texts):
+        """Mean exact log-probability of ``texts`` (nats per string).
+
+        Parameters
+        ----------
+        texts : sequence of str
+            Strings to score.
+
+        Returns
+        -------
+        score : float
+            ``mean(score_samples(texts))``.
+        """
+        return float(np.mean(self.score_samples(texts)))
+
     def entropy_rate(self):
         """Expected nats per token (characters and the end token).
 
         ``E[-log p(S)] / E[len(S) + 1]``, computed exactly from the chain: the
         expected number of visits to each character is ``initial @ (I - Q)^-1``
         with ``Q`` the character-to-character part of ``transition``.
+
+        Returns
+        -------
+        entropy_rate : float
+            Nats per token; the best cross-entropy any model of these strings
+            can reach in expectation.
         """
         v = len(self.alphabet)
         with np.errstate(divide="ignore", invalid="ignore"):
