@@ -1,6 +1,15 @@
-"""Utilities: estimator discovery, validation and random-state helpers."""
+"""Utilities: listing skgen's estimators and bounded-memory chunking.
 
-from ._discovery import all_estimators
+- :func:`all_estimators`: every public estimator class of skgen as
+  ``(name, class)`` pairs, like :func:`sklearn.utils.all_estimators`, with a
+  ``type_filter`` that keeps only density estimators, transformers or
+  classifiers.
+- :func:`gen_batches_by_memory`: slices over rows such that each chunk's
+  working memory stays under a budget, so work that grows with the data is
+  done in bounded memory.
+"""
+
 from ._chunking import gen_batches_by_memory
+from ._discovery import all_estimators
 
 __all__ = ["all_estimators", "gen_batches_by_memory"]
