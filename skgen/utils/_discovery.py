@@ -28,9 +28,13 @@ def all_estimators(type_filter=None):
 
     Parameters
     ----------
-    type_filter : {"density", "transformer", "classifier"} or None, default=None
-        Keep only density estimators (anything with ``sample``), transformers
-        (``transform``) or classifiers (``predict_proba``); ``None`` keeps all.
+    type_filter : {"density", "transformer", "classifier"}, list of those or None, \
+            default=None
+        Keep only density estimators (anything with ``sample``: every one has
+        a ``likelihood_kind``), transformers (``transform``, such as
+        :class:`~skgen.preprocessing.Invertible`, which has no density) or
+        classifiers (``predict_proba``); a list keeps the classes of any of
+        the given types, as in scikit-learn; ``None`` keeps all.
 
     Returns
     -------
@@ -43,6 +47,12 @@ def all_estimators(type_filter=None):
     >>> names = [name for name, _ in all_estimators()]
     >>> "UniformBox" in names and "KernelDensity" in names
     True
+    >>> kinds = {name: cls.likelihood_kind
+    ...          for name, cls in all_estimators(type_filter="density")}
+    >>> kinds["KernelDensity"], kinds["VAE"], kinds["GAN"]
+    ('exact', 'lower_bound', 'none')
+    >>> "Invertible" in kinds                   # a transformer, not a density
+    False
     """
     import skgen
 
@@ -67,10 +77,14 @@ def all_estimators(type_filter=None):
     methods = {"density": "sample", "transformer": "transform",
                "classifier": "predict_proba"}
     if type_filter is not None:
-        if type_filter not in methods:
+        types = [type_filter] if isinstance(type_filter, str) else list(type_filter)
+        unknown = [t for t in types if t not in methods]
+        if unknown or not types:
             raise ValueError(
-                f"type_filter must be one of {sorted(methods)} or None, got {type_filter!r}."
+                f"type_filter must be one of {sorted(methods)}, a list of them, or None, "
+                f"got {type_filter!r}."
             )
-        found = {k: v for k, v in found.items() if hasattr(v, methods[type_filter])}
+        found = {k: v for k, v in found.items()
+                 if any(hasattr(v, methods[t]) for t in types)}
     return sorted(found.items())
 
