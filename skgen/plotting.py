@@ -1,4 +1,4 @@
-"""Pictures of densities, samples and latent spaces (needs matplotlib).
+"""Pictures of densities, samples, latent spaces and learning curves (needs matplotlib).
 
 matplotlib is an optional dependency (``pip install skgen[plots]``); it is
 imported only when a function here is called.
@@ -9,6 +9,7 @@ import numpy as np
 __all__ = [
     "plot_density_2d",
     "plot_hello_world",
+    "plot_history",
     "plot_image_grid",
     "plot_latent_traversal",
 ]
@@ -285,3 +286,97 @@ def plot_latent_traversal(estimator, *, axis=0, values=None, base=None, directio
     ax = plot_image_grid(decoded, image_shape=image_shape, n_cols=len(values), ax=ax,
                          title=title)
     return ax, decoded
+
+
+#: History keys that are bookkeeping, not learning curves.
+_HISTORY_SKIP = ("epoch", "time", "learning_rate")
+
+
+def _history_column(history, key):
+    """The values of ``key`` over the epochs, NaN where an epoch lacks it."""
+    return np.array([float(record.get(key, np.nan)) for record in history])
+
+
+def plot_history(estimator, ax=None):
+    """Draw the learning curves of a fitted deep estimator from its ``history_``.
+
+    When the estimator's training loss is a per-row negative log-likelihood
+    in the units of the data (``history_`` has ``train_loss`` and
+    ``valid_log_likelihood``: MADE, the flows, the VAE), both are drawn on one
+    axis as log-likelihood per row, training as ``-train_loss`` and
+    validation as ``valid_log_likelihood``, so the gap between them shows
+    overfitting. Otherwise (a GAN's ``discriminator_loss``,
+    ``generator_loss`` and ``valid_energy_distance``; a training loss that is
+    not a likelihood, as in diffusion and energy models) every numeric key
+    but ``epoch``, ``time`` and ``learning_rate`` is drawn against the epoch.
+    A vertical line marks ``best_epoch_``, the epoch whose weights were kept.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``history_``
+        ``history_`` is a list with one dict per epoch (``epoch`` and the
+        figures of that epoch), as skgen's deep estimators record it;
+        ``best_epoch_`` is used when present.
+    ax : matplotlib Axes, default=None
+        Axes to draw in; a new figure when ``None``.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        If the estimator has no (or an empty) ``history_``: it is not fitted,
+        or it is not trained epoch by epoch (the classical models).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgen.flows import MAF
+    >>> from skgen.plotting import plot_history
+    >>> X = np.random.RandomState(0).normal(size=(100, 2))
+    >>> maf = MAF(hidden_sizes=(8,), max_epochs=3, random_state=0).fit(X)
+    >>> ax = plot_history(maf)
+    >>> ax.get_ylabel()
+    'log-likelihood per row (nats)'
+    >>> [line.get_label() for line in ax.get_lines()][:2]
+    ['training', 'validation']
+    """
+    history = getattr(estimator, "history_", None)
+    if not history:
+        raise ValueError(
+            f"{type(estimator).__name__} has no learning curves: plot_history needs a "
+            "fitted deep estimator (one with max_epochs) whose history_ holds a record "
+            "per epoch."
+        )
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    epochs = np.array([record.get("epoch", i + 1) for i, record in enumerate(history)])
+    keys = list(dict.fromkeys(key for record in history for key in record))
+    nll = (
+        "train_loss" in keys
+        and "valid_log_likelihood" in keys
+        and getattr(estimator, "_loss_is_nll", True)
+    )
+    if nll:
+        ax.plot(epochs, -_history_column(history, "train_loss"), label="training")
+        ax.plot(epochs, _history_column(history, "valid_log_likelihood"),
+                label="validation")
+        ax.set_ylabel("log-likelihood per row (nats)")
+    else:
+        for key in keys:
+            if key in _HISTORY_SKIP:
+                continue
+            values = [record.get(key, np.nan) for record in history]
+            if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                   for v in values):
+                ax.plot(epochs, np.asarray(values, dtype=float), label=key)
+    best = getattr(estimator, "best_epoch_", None)
+    if best is not None:
+        ax.axvline(best, color="0.5", linestyle="--", linewidth=1,
+                   label=f"best epoch ({best})")
+    ax.set_xlabel("epoch")
+    ax.legend(fontsize=8)
+    return ax
