@@ -17,7 +17,7 @@ not taken from the model: pixel values divided by the body's grey level (0.7)
 and clipped to [0, 1] give the share of each pixel the tin covers, the height
 sums that share down the rows and the width along the bottom row.
 
-The VAE uses ``likelihood="bernoulli"`` (pixel values in [0, 1] are read as
+The VAE uses ``distribution="bernoulli"`` (pixel values in [0, 1] are read as
 probabilities of a pixel being "on", which suits these images) and a
 smaller batch than the default for more updates per epoch; with 2000
 16 x 16 images and 200 epochs it trains in about half a minute on one CPU
@@ -87,7 +87,7 @@ def main():
     X_test, factors_test = make_biscuit_tins(500, image_size=size, random_state=1)
     models = {
         "ProbabilisticPCA": ProbabilisticPCA(n_components=2),
-        "VAE": VAE(n_components=2, likelihood="bernoulli", batch_size=64,
+        "VAE": VAE(n_components=2, distribution="bernoulli", batch_size=64,
                    max_epochs=args.max_epochs, random_state=0),
     }
     fig, axes = plt.subplots(1 + 2 * len(models), 1, figsize=(8, 1.6 * (1 + 2 * len(models))))

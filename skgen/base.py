@@ -217,6 +217,19 @@ def _sample_from(estimator, n_samples, rng):
     return np.asarray(draw, dtype=np.float64)
 
 
+def _renamed_in_state(state, old, new, *, fitted=None):
+    """Update the pickled ``state`` of an estimator saved before ``old`` became ``new``.
+
+    The value moves to ``new`` (and to the fitted attribute ``fitted``, when
+    the estimator resolves it at ``fit``); ``old`` becomes ``"deprecated"``.
+    """
+    if old in state and new not in state:
+        state[new] = state[old]
+        state[old] = "deprecated"
+        if fitted is not None and "n_features_in_" in state:
+            state.setdefault(fitted, state[new])
+
+
 def _renamed_parameter(estimator, old, new):
     """The value of parameter ``new``, or of its deprecated alias ``old`` when set.
 
@@ -431,6 +444,9 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
     """
 
     _parameter_constraints = {}
+    #: ``(old, new, fitted attribute or None)`` of parameters renamed in this
+    #: release: a model pickled before the rename still loads.
+    _renamed_parameters = ()
 
     # Validation options passed to ``validate_data`` for ``X``.
     _validate_kwargs = {"dtype": np.float64}
@@ -502,10 +518,14 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
             ``log p(x)`` (natural log); ``-inf`` where the density is zero. Its
             meaning follows :attr:`likelihood_kind`.
         """
+        return self._score_with(self._score_samples, X, y)
+
+    def _score_with(self, score_fn, X, y):
+        """Validate ``X`` and ``y`` as ``score_samples`` does, then ``score_fn(X, y)``."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         y = self._check_y_call(y, X.shape[0])
-        out = np.asarray(self._score_samples(X, y), dtype=np.float64)
+        out = np.asarray(score_fn(X, y), dtype=np.float64)
         if np.isnan(out).any():  # a defect, never silently returned
             raise FloatingPointError(
                 f"{type(self).__name__} produced NaN log-densities; please report this."
@@ -531,7 +551,7 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         return y
 
     # -------------------------------------------------------------- sample
-    def sample(self, n_samples=1, *, y=None, random_state=None):
+    def sample(self, n_samples=1, *, y=None, random_state=None, return_y=False):
         """Draw new rows from the fitted model.
 
         Parameters
@@ -539,29 +559,45 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         n_samples : int, default=1
             Number of rows to draw (at least 1).
         y : label or array-like of shape (n_samples,), default=None
-            For conditional models: draw from ``p(x | y)``.
+            For conditional models: draw from ``p(x | y)``. A conditional model
+            fit with labels and called without ``y`` draws each row's label
+            from ``class_prior_`` first.
         random_state : int, RandomState instance or None, default=None
             Seed for this call; overrides the estimator's ``random_state``.
             With ``None``, successive calls continue one random stream seeded
             at ``fit`` from the estimator's ``random_state``, so they differ,
             while refitting with the same seed repeats them.
+        return_y : bool, default=False
+            Conditional models only: also return the label of each row (the
+            given ``y``, or the labels drawn from ``class_prior_``), for a
+            labelled synthetic table in one call.
 
         Returns
         -------
         X_new : ndarray or DataFrame of shape (n_samples, n_features)
             New rows in random order; a DataFrame with the training columns
             when the model was fit on a DataFrame.
+        y_new : ndarray of shape (n_samples,)
+            Their labels, only when ``return_y=True``.
         """
         check_is_fitted(self)
         n_samples = _check_n_samples(n_samples)
         y = self._check_y_call(y, n_samples)
+        if return_y and not (is_conditional(self) and hasattr(self, "classes_")):
+            raise ValueError(
+                f"return_y=True needs a conditional model fit with labels; this "
+                f"{type(self).__name__} models p(x) only."
+            )
         rng = (
             self._sampling_rng
             if random_state is None
             else check_random_state(random_state)
         )
-        X = np.asarray(self._sample(n_samples, rng, y), dtype=np.float64)
-        return self._wrap_output(X)
+        if y is None and is_conditional(self) and hasattr(self, "classes_"):
+            y = self.classes_[rng.choice(len(self.classes_), size=n_samples,
+                                         p=self.class_prior_)]
+        X = self._wrap_output(np.asarray(self._sample(n_samples, rng, y), dtype=np.float64))
+        return (X, y) if return_y else X
 
     def _wrap_output(self, X):
         columns = getattr(self, "_train_columns", None)
@@ -578,6 +614,11 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
 
     def _sample(self, n_samples, rng, y):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def __setstate__(self, state):
+        for old, new, fitted in self._renamed_parameters:
+            _renamed_in_state(state, old, new, fitted=fitted)
+        super().__setstate__(state)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "n_features_in_")

@@ -13,11 +13,9 @@ class and a prior ``p(y=c)``; Bayes' rule then gives
 than by accuracy.
 """
 
-import inspect
 import warnings
 
 import numpy as np
-import pandas as pd
 from scipy.special import logsumexp
 from sklearn.base import ClassifierMixin, clone
 from sklearn.utils import check_random_state
@@ -30,21 +28,17 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from .base import BaseGenerative, _DensityMethod
+from .base import (
+    BaseGenerative,
+    ConditionalMixin,
+    _DensityMethod,
+    _sample_from,
+    _weakest_kind,
+    get_likelihood_kind,
+    is_conditional,
+)
 
 __all__ = ["GenerativeClassifier", "log_likelihood_scorer"]
-
-# From most to least trustworthy; a mixture of kinds reads as the least trustworthy.
-_KIND_ORDER = ("exact", "lower_bound", "estimate", "unnormalized", "none")
-
-
-def _kind(estimator):
-    return getattr(estimator, "likelihood_kind", "exact")
-
-
-def _weakest_kind(estimators):
-    return max((_kind(e) for e in estimators), key=_KIND_ORDER.index, default="exact")
-
 
 class _WrappedLikelihoodKind:
     """``likelihood_kind`` of a wrapper: the kind of the estimator(s) it wraps.
@@ -60,30 +54,11 @@ class _WrappedLikelihoodKind:
             return "exact"
         fitted = obj.__dict__.get("estimators_")
         if fitted:
-            return _weakest_kind(fitted)
-        return _kind(obj.__dict__.get("estimator"))
+            return _weakest_kind(get_likelihood_kind(e) for e in fitted)
+        return get_likelihood_kind(obj.__dict__.get("estimator"))
 
 
-def _sample_from(estimator, n_samples, rng):
-    """``n_samples`` rows from a fitted density estimator, as a float array.
-
-    Works with skgen estimators and with duck-typed scikit-learn ones
-    (``KernelDensity.sample(n, random_state=...)``; ``GaussianMixture.sample(n)``,
-    which has no per-call seed and returns ``(X, component)``).
-    """
-    seed = rng.randint(np.iinfo(np.int32).max)
-    if "random_state" in inspect.signature(estimator.sample).parameters:
-        draw = estimator.sample(n_samples, random_state=seed)
-    else:
-        draw = estimator.sample(n_samples)
-    if isinstance(draw, tuple):
-        draw = draw[0]
-    if isinstance(draw, pd.DataFrame):
-        draw = draw.to_numpy()
-    return np.asarray(draw, dtype=np.float64)
-
-
-class GenerativeClassifier(ClassifierMixin, BaseGenerative):
+class GenerativeClassifier(ConditionalMixin, ClassifierMixin, BaseGenerative):
     """Classifier by Bayes' rule from one density estimator per class.
 
     Fits a clone of ``estimator`` to the rows of each class, giving
@@ -214,7 +189,6 @@ class GenerativeClassifier(ClassifierMixin, BaseGenerative):
         "priors": ["array-like", None],
     }
 
-    _conditional = True
     likelihood_kind = _WrappedLikelihoodKind()
 
     def __init__(self, estimator, *, priors=None):
@@ -397,10 +371,7 @@ class GenerativeClassifier(ClassifierMixin, BaseGenerative):
         return out
 
     def _sample(self, n_samples, rng, y):
-        if y is None:
-            index = rng.choice(self.classes_.shape[0], size=n_samples, p=self.class_prior_)
-        else:
-            index = self._label_indices(y)
+        index = self._label_indices(y)  # ``sample`` drew labels when none were given
         out = np.empty((n_samples, self.n_features_in_), dtype=np.float64)
         for k in np.unique(index):
             rows = np.flatnonzero(index == k)
@@ -441,7 +412,7 @@ class GenerativeClassifier(ClassifierMixin, BaseGenerative):
         """
         return BaseGenerative.score_samples(self, X, y=y)
 
-    def sample(self, n_samples=1, *, y=None, random_state=None):
+    def sample(self, n_samples=1, *, y=None, random_state=None, return_y=False):
         """Draw new rows from ``p(x|y)``, or from ``p(x)`` when ``y`` is None.
 
         Parameters
@@ -454,18 +425,23 @@ class GenerativeClassifier(ClassifierMixin, BaseGenerative):
             (the rows are then in random order).
         random_state : int, RandomState instance or None, default=None
             Seed for this call.
+        return_y : bool, default=False
+            Also return each row's label (drawn from ``class_prior_`` when
+            ``y`` is None).
 
         Returns
         -------
         X_new : ndarray or DataFrame of shape (n_samples, n_features)
             A DataFrame with the training columns when fit on one.
+        y_new : ndarray of shape (n_samples,)
+            The labels of the rows, only when ``return_y=True``.
 
         Raises
         ------
         ValueError
             If ``y`` holds a label not seen during fit.
         """
-        return super().sample(n_samples, y=y, random_state=random_state)
+        return super().sample(n_samples, y=y, random_state=random_state, return_y=return_y)
 
 
 def log_likelihood_scorer(estimator, X, y=None):
@@ -480,7 +456,7 @@ def log_likelihood_scorer(estimator, X, y=None):
     Parameters
     ----------
     estimator : fitted estimator with ``score_samples``
-        A conditional skgen model (``_conditional = True``) is scored by
+        A conditional skgen model (:func:`skgen.base.is_conditional`) is scored by
         ``log p(x|y)`` when ``y`` is given; any other estimator by ``log p(x)``.
     X : array-like of shape (n_samples, n_features)
         Held-out rows.
@@ -524,14 +500,14 @@ def log_likelihood_scorer(estimator, X, y=None):
     >>> search.best_params_
     {'estimator__covariance_type': 'diag'}
     """
-    kind = _kind(estimator)
+    kind = get_likelihood_kind(estimator)
     if kind in ("unnormalized", "none"):
         raise ValueError(
             f"{type(estimator).__name__} has likelihood_kind={kind!r}: its "
             "log-likelihoods cannot rank models. Select it with a sample-quality "
             "metric (skgen.metrics.classifier_two_sample_auc) instead."
         )
-    if y is not None and getattr(estimator, "_conditional", False):
+    if y is not None and is_conditional(estimator):
         scores = estimator.score_samples(X, y=y)
     else:
         scores = estimator.score_samples(X)

@@ -14,6 +14,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
+from .base import get_likelihood_kind
+
 __all__ = [
     "bits_per_dimension",
     "classifier_two_sample_auc",
@@ -22,10 +24,6 @@ __all__ = [
     "mean_log_likelihood",
     "missed_data_fraction",
 ]
-
-
-def _kind(estimator):
-    return getattr(estimator, "likelihood_kind", "exact")
 
 
 def mean_log_likelihood(estimator, X, y=None):
@@ -54,7 +52,7 @@ def mean_log_likelihood(estimator, X, y=None):
     >>> round(mean_log_likelihood(Gaussian().fit(X), X), 2)
     -1.41
     """
-    if _kind(estimator) == "none":
+    if get_likelihood_kind(estimator) == "none":
         raise ValueError(
             f"{type(estimator).__name__} defines no density (likelihood_kind='none'); "
             "use sample-quality metrics such as classifier_two_sample_auc instead."
@@ -154,7 +152,7 @@ def missed_data_fraction(model, X):
     >>> missed_data_fraction(box, [[0.5], [1.5]])
     0.5
     """
-    if _kind(model) == "none":
+    if get_likelihood_kind(model) == "none":
         raise ValueError(
             f"{type(model).__name__} defines no density, so no point has density zero "
             "under it; compare samples with classifier_two_sample_auc instead."

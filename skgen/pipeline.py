@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .base import LIKELIHOOD_KINDS
+from .base import get_likelihood_kind, is_conditional
 from .preprocessing._jacobian import (
     _fitted_problem,
     _has_bounded_image,
@@ -92,7 +92,7 @@ def _check_final_has(pipe, attr):
                 f"'score', so this {name} has no 'score'."
             )
         return
-    if attr != "sample" and getattr(final, "likelihood_kind", "exact") == "none":
+    if attr != "sample" and get_likelihood_kind(final) == "none":
         raise AttributeError(
             f"The final step {step_name!r} ({type(final).__name__}) defines no "
             f"density, so this {name} has no '{attr}'. Use sample() and skgen.metrics "
@@ -274,11 +274,9 @@ class DensityPipeline(Pipeline):
             final = self.steps[-1][1]
         except (IndexError, TypeError, ValueError):
             return "exact"
-        kind = getattr(final, "likelihood_kind", "exact")
-        if kind not in LIKELIHOOD_KINDS:
-            kind = "exact"
+        kind = get_likelihood_kind(final)
         step_kinds = [
-            getattr(step, "likelihood_kind", "exact")
+            get_likelihood_kind(step)
             for _, step in self.steps[:-1]
             if not _is_passthrough(step)
         ]
@@ -487,7 +485,7 @@ class DensityPipeline(Pipeline):
                 Xt = transform.transform(Xt)
             kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
             return final.score(Xt, y, **kwargs)
-        if not getattr(final, "_conditional", False):
+        if not is_conditional(final):
             y = None
         scores = self.score_samples(X, y=y)
         return float(np.average(scores, weights=sample_weight))

@@ -6,6 +6,8 @@ imported only when a function here is called.
 
 import numpy as np
 
+from .base import get_likelihood_kind
+
 __all__ = [
     "plot_density_2d",
     "plot_hello_world",
@@ -156,7 +158,7 @@ def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500):
 
     for ax, (name, model, samples) in zip(axes[1:], fitted):
         samples = np.asarray(samples)
-        if getattr(model, "likelihood_kind", "exact") != "none":
+        if get_likelihood_kind(model) != "none":
             xx, yy, logp = _grid_log_density(model, xlim, ylim, 181)
             finite = np.isfinite(logp)
             img = np.where(finite, logp, np.nan)
@@ -165,7 +167,7 @@ def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500):
                           vmin=vmax - 12, vmax=vmax)
         ax.contour(lon, lat, land, levels=[0.5], colors="w", linewidths=0.4)
         ax.scatter(samples[:n_show, 0], samples[:n_show, 1], s=1, c="tab:cyan", alpha=0.6)
-        kind = getattr(model, "likelihood_kind", "exact")
+        kind = get_likelihood_kind(model)
         ax.set_title(f"{name} [{kind}]: log density, samples", fontsize=9)
         ax.set_xlim(xlim)
         ax.set_ylim(ylim)

@@ -45,7 +45,7 @@ def _random_module(distribution, d=4, n_classes=0, **kw):
 @pytest.mark.parametrize("n_classes", [0, 3])
 def test_made_jacobian_is_strictly_triangular(n_classes):
     d = 4
-    module = _random_module("gaussian_mixture", d, n_classes=n_classes, n_components=2)
+    module = _random_module("gaussian_mixture", d, n_classes=n_classes, n_mixture_components=2)
     x = torch.randn(d, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     y = torch.tensor([1]) if n_classes else None
     jac = torch.autograd.functional.jacobian(lambda v: module.params(v[None], y)[0], x)
@@ -115,7 +115,7 @@ def test_made_categorical_probabilities_sum_to_one():
 
 def test_made_gaussian_mixture_integrates_to_one():
     X = make_eight_gaussians(1000, random_state=0)
-    made = MADE(n_components=4, **FAST).fit(X)
+    made = MADE(n_mixture_components=4, **FAST).fit(X)
     edges = np.linspace(-5, 5, 501)
     mid = (edges[:-1] + edges[1:]) / 2
     xx, yy = np.meshgrid(mid, mid)
@@ -126,8 +126,8 @@ def test_made_gaussian_mixture_integrates_to_one():
 
 def test_made_standardization_jacobian_is_included():
     X = make_eight_gaussians(300, random_state=0)
-    a = MADE(n_components=2, **FAST).fit(X)
-    b = MADE(n_components=2, **FAST).fit(10 * X + 3)
+    a = MADE(n_mixture_components=2, **FAST).fit(X)
+    b = MADE(n_mixture_components=2, **FAST).fit(10 * X + 3)
     np.testing.assert_allclose(b.score_samples(10 * X + 3),
                                a.score_samples(X) - 2 * np.log(10), rtol=0, atol=1e-4)
 
@@ -343,3 +343,12 @@ def test_char_lm_bad_calls(ab_model):
     from sklearn.exceptions import NotFittedError
     with pytest.raises(NotFittedError):
         CharacterLanguageModel().score_samples(["a"])
+
+
+def test_deprecated_n_components_alias_of_n_mixture_components():
+    X = np.random.RandomState(0).normal(size=(80, 2))
+    old = MADE(n_components=2, hidden_sizes=(8,), max_epochs=2, random_state=0)
+    with pytest.warns(FutureWarning, match="renamed 'n_mixture_components'"):
+        old.fit(X)
+    new = MADE(n_mixture_components=2, hidden_sizes=(8,), max_epochs=2, random_state=0).fit(X)
+    np.testing.assert_array_equal(old.score_samples(X[:5]), new.score_samples(X[:5]))

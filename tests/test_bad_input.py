@@ -16,6 +16,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 
+from skgen.base import is_conditional
 from skgen.testing import estimator_test_instances
 
 ESTIMATORS = [
@@ -40,7 +41,7 @@ def _has_likelihood_score(est):
 
 def _fit(est, X):
     """Fit, with labels for conditional models (which need them to learn p(x|y))."""
-    if getattr(est, "_conditional", False):
+    if is_conditional(est):
         n_rows = np.shape(X)[0] if np.ndim(X) >= 1 else 1
         return est.fit(X, Y_GOOD[:n_rows])
     return est.fit(X)

@@ -16,6 +16,7 @@ from sklearn.neighbors import KernelDensity as SkKernelDensity
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skgen.classical import Gaussian, UniformBox
+from skgen.base import is_conditional
 from skgen.conditional import GenerativeClassifier, log_likelihood_scorer
 from skgen.utils import all_estimators
 
@@ -344,17 +345,18 @@ def _conditional_instances():
         TEST_PARAMS = {}
     params = []
     for name, cls in all_estimators():
-        if not getattr(cls, "_conditional", False):
-            continue
         kwargs = copy.deepcopy(TEST_PARAMS.get(name, {}))
         if cls is GenerativeClassifier:
             kwargs.setdefault("estimator", Gaussian())
         try:
-            defaults = cls(**copy.deepcopy(kwargs)).get_params()
+            instance = cls(**copy.deepcopy(kwargs))
         except TypeError:
             params.append(pytest.param(None, id=name, marks=pytest.mark.skip(
                 reason=f"{name} has required parameters and no TEST_PARAMS entry")))
             continue
+        if not is_conditional(instance):
+            continue
+        defaults = instance.get_params()
         if name in _TRAINS_WITH_DEFAULTS:
             kwargs = {"random_state": 0}
         elif any(f".{fam}." in cls.__module__ + "." for fam in _DEEP_FAMILIES):
@@ -419,3 +421,47 @@ def test_every_conditional_estimator_shares_the_signature(spec, one_torch_thread
         est.sample(3, y="middle")
     with pytest.raises(ValueError):
         est.sample(3, y=["left", "right"])
+
+
+# ------------------------------------------------------------ labelled samples
+def _tiny_conditional_instances():
+    from skgen.testing import TEST_PARAMS
+
+    out = []
+    for name, cls in all_estimators():
+        kwargs = copy.deepcopy(TEST_PARAMS.get(name, {}))
+        if cls is GenerativeClassifier:
+            kwargs.setdefault("estimator", Gaussian())
+        try:
+            instance = cls(**kwargs)
+        except TypeError:
+            continue
+        if is_conditional(instance):
+            out.append(pytest.param(instance, id=name))
+    return out
+
+
+@pytest.mark.parametrize("model", _tiny_conditional_instances())
+def test_return_y_labels_follow_the_class_prior(model, one_torch_thread):
+    # papercut: a labelled synthetic table in one call, labels distributed as class_prior_
+    from scipy import stats
+
+    rng = np.random.RandomState(0)
+    y = np.where(rng.rand(300) < 0.3, "a", "b")
+    X = rng.normal(size=(300, 2)) + np.where(y == "a", 3.0, -3.0)[:, None]
+    model.fit(X, y)
+    Xs, ys = model.sample(400, random_state=0, return_y=True)
+    assert Xs.shape == (400, 2) and ys.shape == (400,)
+    assert set(ys) <= set(model.classes_)
+    counts = np.array([np.sum(ys == c) for c in model.classes_])
+    assert stats.chisquare(counts, 400 * model.class_prior_).pvalue > 1e-3
+    # the same call without return_y gives the same rows
+    np.testing.assert_array_equal(model.sample(400, random_state=0), Xs)
+    given, same = model.sample(3, y="a", random_state=0, return_y=True)
+    assert list(same) == ["a"] * 3
+
+
+def test_return_y_needs_labels():
+    model = Gaussian().fit(np.random.RandomState(0).normal(size=(20, 2)))
+    with pytest.raises(ValueError, match="return_y"):
+        model.sample(3, return_y=True)

@@ -141,12 +141,32 @@ def test_interrupt_and_nan_leave_a_usable_model(monkeypatch):
     assert np.isfinite(gan.sample(5, random_state=0)).all()
 
     def nan_step(self, *args, **kwargs):
-        d_loss, g_loss = original(self, *args, **kwargs)
-        return d_loss * float("nan"), g_loss
+        losses = original(self, *args, **kwargs)
+        return {**losses, "discriminator_loss": losses["discriminator_loss"] * float("nan")}
 
     monkeypatch.setattr(GAN, "_train_step", nan_step)
     with pytest.raises(FloatingPointError, match="first epoch"):
         GAN(**SMALL).fit(X)
+
+
+def test_gan_defines_no_training_loop_of_its_own():
+    # the driver's loop trains it; the GAN overrides only the steps that differ
+    from skgen.nn import BaseDeepGenerative
+
+    for hook in ("_train", "_fit", "_end_training"):
+        assert getattr(GAN, hook) is getattr(BaseDeepGenerative, hook)
+    for hook in ("_make_optimizers", "_train_step", "_validation_metrics"):
+        assert getattr(GAN, hook) is not getattr(BaseDeepGenerative, hook)
+
+
+def test_deprecated_latent_dim_alias():
+    X = np.random.RandomState(0).normal(size=(60, 2))
+    gan = GAN(latent_dim=3, **SMALL)
+    with pytest.warns(FutureWarning, match="renamed 'n_components'"):
+        gan.fit(X)
+    assert gan.module_.latent_dim == 3
+    same = GAN(n_components=3, **SMALL).fit(X)
+    np.testing.assert_array_equal(gan.sample(5, random_state=0), same.sample(5, random_state=0))
 
 
 def test_weight_average():

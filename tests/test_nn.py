@@ -5,7 +5,9 @@ trained by gradient ascent, whose maximum-likelihood answer is known in
 closed form.
 """
 
+import inspect
 import pickle
+import re
 import subprocess
 import sys
 
@@ -24,6 +26,7 @@ from skgen.nn import (
     init_parameters,
     resolve_device,
 )
+from skgen.base import ConditionalMixin
 from skgen.nn import _base as nn_base
 
 torch.set_num_threads(1)
@@ -44,10 +47,8 @@ class _GaussModule(nn.Module):
             self.log_std.zero_()
 
 
-class DiagGaussianNet(BaseDeepGenerative):
+class DiagGaussianNet(ConditionalMixin, BaseDeepGenerative):
     """A diagonal Gaussian per class, fitted by the driver's Adam loop."""
-
-    _conditional = True
 
     def __init__(self, *, hidden_sizes=(), max_epochs=60, batch_size=64,
                  learning_rate=0.05, weight_decay=0.0, early_stopping=True,
@@ -112,6 +113,18 @@ def test_training_reaches_the_maximum_likelihood_estimate():
     mean, std = _module_params(est)
     np.testing.assert_allclose(mean[0], X.mean(axis=0), atol=0.005 * X.std(axis=0).max())
     np.testing.assert_allclose(std[0], X.std(axis=0), rtol=0.005)
+
+
+def test_train_loss_and_validation_in_the_units_of_X():
+    # the two learning curves compare: -train_loss is a log-likelihood per row of X
+    X = _data(1000) * 1000.0
+    est = DiagGaussianNet(random_state=0, max_epochs=150, batch_size=1000,
+                          validation_fraction=0.5, n_iter_no_change=150).fit(X)
+    last = est.history_[-1]
+    train_ll = est.score(X)
+    assert abs(-last["train_loss"] - train_ll) < 0.05
+    assert abs(last["valid_log_likelihood"] - train_ll) < 0.3
+    assert train_ll < -10  # far from the standardized units' value (about -2.8)
 
 
 def test_same_seed_same_model_and_global_rng_untouched():
@@ -340,3 +353,55 @@ def test_torch_only_imported_where_needed():
         "sys.exit(int('torch' in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# --------------------------------------------------------- one driver, one vocabulary
+def test_every_deep_family_trains_through_the_one_driver_loop():
+    from skgen.utils import all_estimators
+
+    deep = [cls for _, cls in all_estimators() if issubclass(cls, BaseDeepGenerative)]
+    assert len(deep) >= 8
+    for cls in deep:
+        assert cls._train is BaseDeepGenerative._train, cls.__name__
+        assert cls._end_training is BaseDeepGenerative._end_training, cls.__name__
+        # the driver's parameters are documented once, with the history keys
+        assert "learning_rate`` (used in" in cls.__doc__, cls.__name__
+        assert "{driver_parameters}" not in cls.__doc__, cls.__name__
+        # ... with the defaults of the signature
+        signature = inspect.signature(cls.__init__).parameters
+        for name in ("hidden_sizes", "max_epochs", "batch_size", "learning_rate",
+                     "early_stopping", "n_iter_no_change"):
+            match = re.search(rf"    {name} : [^\n]*default=([^\n]+)\n", cls.__doc__)
+            assert match, (cls.__name__, name)
+            assert match.group(1) == str(signature[name].default), (cls.__name__, name)
+
+
+def test_generative_tags_and_kind_helpers():
+    from sklearn.mixture import GaussianMixture
+    from sklearn.utils import get_tags
+
+    from skgen.base import LIKELIHOOD_KINDS, _weakest_kind, get_likelihood_kind, is_conditional
+
+    assert get_tags(DiagGaussianNet()).generative_tags.conditional
+    assert is_conditional(DiagGaussianNet())
+    assert not is_conditional(GaussianMixture())  # scikit-learn's: no skgen tags
+    assert get_likelihood_kind(GaussianMixture()) == "exact"
+    assert _weakest_kind(["exact", "estimate", "lower_bound"]) == "estimate"
+    assert _weakest_kind([]) == "exact"
+    assert list(LIKELIHOOD_KINDS) == sorted(LIKELIHOOD_KINDS, key=LIKELIHOOD_KINDS.index)
+
+
+def test_moving_average_warm_up_and_target():
+    from skgen.nn import MovingAverage
+
+    src = nn.Linear(1, 1, bias=False)
+    target = nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        src.weight.fill_(0.0)
+    avg = MovingAverage(src, 0.99, target=target)
+    assert torch.equal(target.weight, src.weight)  # starts at the source's weights
+    with torch.no_grad():
+        src.weight.fill_(1.0)
+    avg.update()  # first decay is min(0.99, 2 / 11)
+    np.testing.assert_allclose(target.weight.item(), 1 - 2 / 11, rtol=1e-6)
+    np.testing.assert_allclose(avg.state_dict()["weight"].item(), 1 - 2 / 11, rtol=1e-6)

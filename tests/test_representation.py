@@ -100,7 +100,7 @@ def test_ppca_latent_space_tracks_height_and_width(tins):
 
 def test_vae_latent_space_tracks_height_and_width(tins):
     """A Bernoulli VAE with a 2-D latent space: about 10 s on one CPU thread."""
-    model = VAE(n_components=2, likelihood="bernoulli", batch_size=64, max_epochs=100,
+    model = VAE(n_components=2, distribution="bernoulli", batch_size=64, max_epochs=100,
                 random_state=0).fit(tins[0])
     r2, sizes = latent_report(model, *tins)
     # measured: R^2 0.977 (height), 0.981 (width); walk +0.47 height, width range 0.056

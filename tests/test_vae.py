@@ -181,7 +181,7 @@ def _binary_data(n, seed):
 @pytest.fixture(scope="module")
 def bernoulli():
     X = _binary_data(1000, 0)
-    vae = VAE(n_components=2, likelihood="bernoulli", hidden_sizes=(16,), max_epochs=30,
+    vae = VAE(n_components=2, distribution="bernoulli", hidden_sizes=(16,), max_epochs=30,
               n_importance_samples=1000, random_state=0).fit(X)
     return vae, X
 
@@ -225,7 +225,7 @@ def test_bernoulli_vae_is_a_normalized_pmf_bounded_by_the_score(bernoulli):
 def test_bernoulli_vae_rejects_data_outside_unit_interval(bernoulli):
     vae, X = bernoulli
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        VAE(likelihood="bernoulli").fit(X + 1.0)
+        VAE(distribution="bernoulli").fit(X + 1.0)
     rows = np.vstack([X[:2], [[0, 1, 0, 1, 0, 1.5]]])
     out = vae.score_samples(rows)
     assert np.isfinite(out[:2]).all() and out[2] == -np.inf
@@ -301,3 +301,13 @@ def test_generative_battery():
 @parametrize_with_checks([VAE(**SMALL)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_deprecated_likelihood_alias_of_distribution():
+    X = (np.random.RandomState(0).rand(80, 3) > 0.5).astype(float)
+    old = VAE(likelihood="bernoulli", hidden_sizes=(8,), max_epochs=2, random_state=0)
+    with pytest.warns(FutureWarning, match="renamed 'distribution'"):
+        old.fit(X)
+    new = VAE(distribution="bernoulli", hidden_sizes=(8,), max_epochs=2, random_state=0).fit(X)
+    assert old.distribution_ == new.distribution_ == "bernoulli"
+    np.testing.assert_array_equal(old.score_samples(X[:5]), new.score_samples(X[:5]))

@@ -143,7 +143,7 @@ class GAN(ConditionalMixin, BaseDeepGenerative):
 
     A GAN is an *implicit* model: it can :meth:`sample`, but defines no
     density (its samples lie on the image of the generator, a set of volume
-    zero when ``latent_dim < n_features``, and no formula gives their
+    zero when ``n_components < n_features``, and no formula gives their
     density otherwise). Hence ``likelihood_kind = "none"``: ``score_samples``
     and ``score`` do not exist (``hasattr`` is False) and asking for them
     explains why. Evaluate it with the sample-quality metrics of
@@ -237,6 +237,7 @@ class GAN(ConditionalMixin, BaseDeepGenerative):
     """
 
     likelihood_kind = "none"
+    _renamed_parameters = (("latent_dim", "n_components", None),)
     _loss_is_nll = False
     _monitor = ("valid_energy_distance", "min")
     _reduce_lr_on_plateau = False

@@ -27,7 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..base import _check_n_samples
-from ..nn import BaseDeepGenerative, torch_generator
+from ..nn import BaseDeepGenerative, driver_parameters_doc, torch_generator
 
 __all__ = ["CharacterLanguageModel"]
 
@@ -215,6 +215,13 @@ class _CharRNN(nn.Module):
 
 
 # ------------------------------------------------------------- estimator
+@driver_parameters_doc(
+    hidden_sizes=(128,), max_epochs=100, batch_size=64, learning_rate=2e-3,
+    early_stopping=True, n_iter_no_change=5,
+    history="``train_loss`` (mean negative log-probability per *character*, end "
+            "tokens included, in nats: the training objective), "
+            "``valid_log_likelihood`` (mean log-probability per held-out *string*; "
+            "NaN without a validation split)")
 class CharacterLanguageModel(BaseDeepGenerative):
     """Character-level language model: an exact probability for every string.
 
@@ -227,9 +234,6 @@ class CharacterLanguageModel(BaseDeepGenerative):
 
     Parameters
     ----------
-    hidden_sizes : tuple of int, default=(128,)
-        Widths of the stacked GRU layers. An empty tuple leaves only the
-        embedding of the previous character: a first-order Markov chain.
     embedding_dim : int, default=32
         Size of the learned vector of each input character.
     vocabulary : str, list of str or None, default=None
@@ -237,28 +241,11 @@ class CharacterLanguageModel(BaseDeepGenerative):
         characters of the training strings. With an explicit alphabet,
         training strings may use only its characters, and characters of the
         alphabet absent from training still get a (small) probability.
-    max_epochs : int, default=100
-        Maximum passes over the training strings.
-    batch_size : int, default=64
-        Strings per minibatch.
-    learning_rate : float, default=2e-3
-        Adam's step size.
-    weight_decay : float, default=0.0
-        Adam's L2 penalty.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the strings, stop when their
-        log-probability stalls for ``n_iter_no_change`` epochs and keep the
-        best weights.
-    validation_fraction : float, default=0.1
-        Share of strings held out for early stopping.
-    n_iter_no_change : int, default=5
-        Early-stopping patience in epochs.
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        Where to train; ``"auto"`` uses CUDA when available.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, data split, minibatches and :meth:`sample`.
-    verbose : int, default=0
-        ``>0`` shows a progress bar with the current loss.
+{driver_parameters}
+        For this model ``hidden_sizes`` are the widths of the stacked GRU
+        layers (an empty tuple leaves only the embedding of the previous
+        character: a first-order Markov chain), a row is a string, and the
+        validation split holds out strings.
 
     Attributes
     ----------
@@ -266,18 +253,7 @@ class CharacterLanguageModel(BaseDeepGenerative):
         The alphabet, one character each, sorted by code point.
     max_length_ : int
         Length of the longest training string.
-    module_ : torch.nn.Module
-        The fitted network.
-    device_ : torch.device
-        Where it lives.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss`` (mean negative log-probability
-        per character, end tokens included, in nats), ``valid_log_likelihood``
-        (mean log-probability per held-out *string*), ``time``.
-    n_epochs_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch whose weights were kept.
+{driver_attributes}
 
     See Also
     --------
@@ -319,8 +295,8 @@ class CharacterLanguageModel(BaseDeepGenerative):
     """
 
     likelihood_kind = "exact"
-    _conditional = False
     _standardize = False
+    _loss_is_nll = False  # per character, while the validation figure is per string
 
     _parameter_constraints = {
         **BaseDeepGenerative._parameter_constraints,
@@ -471,7 +447,7 @@ class CharacterLanguageModel(BaseDeepGenerative):
             idx = rows[chunk]
             width = int(lengths[idx].max()) + 1
             Xt = torch.as_tensor(codes[idx, :width], dtype=torch.float32).to(self.device_)
-            out[idx] = self._log_density(self.module_, Xt, None)
+            out[idx] = self._batch_log_prob(self._inference_module(), Xt, None)
         return out
 
     def sample(self, n_samples=1, *, max_length=None, temperature=1.0, y=None,

@@ -13,16 +13,23 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from ..nn import BaseDeepGenerative, MaskedLinear, init_parameters
+from ..base import ConditionalMixin, _renamed_parameter
+from ..nn import (
+    BaseDeepGenerative,
+    MaskedLinear,
+    driver_parameters_doc,
+    init_parameters,
+    label_embedding,
+    made_masks,
+)
 
 __all__ = ["MADE"]
 
 _LOG_2PI = math.log(2 * math.pi)
-_MAX_EMBEDDING = 16
 #: Smallest standard deviation of a mixture component, in standardized units.
 _MIN_SCALE = 1e-3
 
@@ -120,38 +127,6 @@ def _marginal_logits(X, distribution, n_categories):
 
 
 # ------------------------------------------------------------- network
-def _made_masks(n_features, input_width, hidden_sizes, n_params, context_features):
-    """Connectivity masks of a MADE network over features in their natural order.
-
-    Feature ``i`` (0-based) has degree ``i + 1``; its ``input_width`` input
-    columns (one, or a one-hot code) carry that degree. Hidden units get
-    degrees cycling over ``[low, d - 1]`` (``low = 0`` when a context feeds
-    the network or ``d == 1``: degree-0 units see only the context) and may
-    see inputs of degree at most theirs; the outputs of feature ``i`` see
-    hidden units of degree at most ``i``, so ``p(x_i | .)`` depends on
-    ``x_<i`` only.
-
-    Returns
-    -------
-    list of ndarray
-        One ``(out, in)`` 0/1 mask per layer, the context columns (all ones)
-        appended to the first.
-    """
-    d = n_features
-    low = 0 if (context_features or d == 1) else 1
-    degrees = [np.repeat(np.arange(1, d + 1), input_width)]
-    for h in hidden_sizes:
-        degrees.append(low + np.arange(h) % max(d - low, 1))
-    out_degrees = np.repeat(np.arange(1, d + 1), n_params)
-    masks = [
-        (dout[:, None] >= din[None, :]).astype(np.float32)
-        for din, dout in zip(degrees[:-1], degrees[1:])
-    ]
-    masks.append((out_degrees[:, None] > degrees[-1][None, :]).astype(np.float32))
-    masks[0] = np.hstack([masks[0], np.ones((len(masks[0]), context_features), np.float32)])
-    return masks
-
-
 class _MADEModule(nn.Module):
     """A MADE network together with the family of its conditionals.
 
@@ -161,7 +136,7 @@ class _MADEModule(nn.Module):
     distribution : {"gaussian_mixture", "bernoulli", "categorical"}
     hidden_sizes : tuple of int
         Masked hidden layers (may be empty: a linear autoregressive model).
-    n_components : int, default=1
+    n_mixture_components : int, default=1
         Mixture components per feature (``"gaussian_mixture"``).
     n_categories : array-like of int, default=None
         Categories of each feature (``"categorical"``).
@@ -176,7 +151,7 @@ class _MADEModule(nn.Module):
 
     _owns_init = True
 
-    def __init__(self, n_features, distribution, hidden_sizes, *, n_components=1,
+    def __init__(self, n_features, distribution, hidden_sizes, *, n_mixture_components=1,
                  n_categories=None, n_classes=0, output_bias=None):
         super().__init__()
         self.output_bias = None if output_bias is None else torch.as_tensor(
@@ -186,9 +161,10 @@ class _MADEModule(nn.Module):
         self.distribution = distribution
         self.input_width = 1
         if distribution == "gaussian_mixture":
-            n_params = 3 * n_components
+            k = n_mixture_components
+            n_params = 3 * k
             # spread the initial component means so that they do not start alike
-            offset = torch.linspace(-1.5, 1.5, n_components) if n_components > 1 else (
+            offset = torch.linspace(-1.5, 1.5, k) if k > 1 else (
                 torch.zeros(1))
             self.register_buffer("loc_offset", offset)
         elif distribution == "bernoulli":
@@ -199,9 +175,9 @@ class _MADEModule(nn.Module):
             mask = np.arange(n_params)[None, :] < n_categories[:, None]
             self.register_buffer("category_mask", torch.as_tensor(mask))
         self.n_params = n_params
-        emb = min(n_classes, _MAX_EMBEDDING) if n_classes else 0
-        self.embedding = nn.Embedding(n_classes, emb) if n_classes else None
-        masks = _made_masks(d, self.input_width, tuple(hidden_sizes), n_params, emb)
+        self.embedding, emb = label_embedding(n_classes)
+        masks = made_masks(d, tuple(hidden_sizes), n_params, input_width=self.input_width,
+                           context_features=emb)
         layers = []
         for mask in masks[:-1]:
             layers += [MaskedLinear(mask), nn.ReLU()]
@@ -244,7 +220,10 @@ class _MADEModule(nn.Module):
 
 
 # ----------------------------------------------------------- estimator
-class MADE(BaseDeepGenerative):
+@driver_parameters_doc(
+    hidden_sizes=(128, 128), max_epochs=500, batch_size=256, learning_rate=1e-3,
+    early_stopping=True, n_iter_no_change=10)
+class MADE(ConditionalMixin, BaseDeepGenerative):
     """Masked Autoencoder for Distribution Estimation (Germain et al., 2015).
 
     An autoregressive density ``p(x) = prod_i p(x_i | x_1, ..., x_{i-1})``
@@ -261,7 +240,7 @@ default="gaussian_mixture"
         Family of each conditional ``p(x_i | x_<i)``.
 
         - ``"gaussian_mixture"``: continuous data; a mixture of
-          ``n_components`` Gaussians per feature. Features are standardized
+          ``n_mixture_components`` Gaussians per feature. Features are standardized
           internally and ``score_samples`` includes that Jacobian, so it is
           the log-density of ``X`` itself.
         - ``"bernoulli"``: binary data; every value must be 0 or 1.
@@ -271,7 +250,7 @@ default="gaussian_mixture"
 
         For the two discrete families ``score_samples`` is a log-probability
         *mass* (natural log), not a density, and no standardization happens.
-    n_components : int, default=5
+    n_mixture_components : int, default=5
         Gaussians per conditional (``"gaussian_mixture"`` only).
     n_categories : int or None, default=None
         Number of categories of every feature (``"categorical"`` only).
@@ -279,48 +258,19 @@ default="gaussian_mixture"
         a value a feature never reached in training has probability zero;
         pass the size of the alphabet (for example ``17`` for pixel levels
         0..16) to give every value some probability.
-    hidden_sizes : tuple of int, default=(128, 128)
-        Widths of the masked hidden layers (an empty tuple gives a linear
-        autoregressive model). A width below ``n_features - 1`` leaves some
+{driver_parameters}
+        The hidden layers are masked; an empty ``hidden_sizes`` gives a linear
+        autoregressive model, and a width below ``n_features - 1`` leaves some
         conditionals without hidden units of their own.
-    max_epochs : int, default=500
-        Maximum passes over the training data (early stopping usually ends
-        training sooner).
-    batch_size : int, default=256
-        Rows per minibatch.
-    learning_rate : float, default=1e-3
-        Adam's step size.
-    weight_decay : float, default=0.0
-        Adam's L2 penalty.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows, stop when their
-        log-likelihood stalls for ``n_iter_no_change`` epochs and keep the
-        best weights.
-    validation_fraction : float, default=0.1
-        Share of rows held out for early stopping.
-    n_iter_no_change : int, default=10
-        Early-stopping patience in epochs.
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        Where to train; ``"auto"`` uses CUDA when available.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, data split, minibatches and :meth:`sample`.
-    verbose : int, default=0
-        ``>0`` shows a progress bar with the current loss.
+    n_components : int
+        Deprecated alias of ``n_mixture_components`` (renamed in 0.2, removed
+        in 0.3).
 
     Attributes
     ----------
     n_categories_ : ndarray of shape (n_features_in_,)
         Categories of each feature (``"categorical"`` only).
-    module_ : torch.nn.Module
-        The fitted network.
-    device_ : torch.device
-        Where it lives.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``valid_log_likelihood``, ``time``.
-    n_epochs_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch whose weights were kept.
+{driver_attributes}
     classes_ : ndarray
         Labels seen in ``fit(X, y)`` (conditional fits only).
     class_prior_ : ndarray
@@ -371,22 +321,24 @@ default="gaussian_mixture"
     """
 
     likelihood_kind = "exact"
-    _conditional = True
+    _renamed_parameters = (("n_components", "n_mixture_components", None),)
 
     _parameter_constraints = {
         **BaseDeepGenerative._parameter_constraints,
         "distribution": [StrOptions(set(_CONDITIONALS))],
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_mixture_components": [Interval(Integral, 1, None, closed="left")],
         "n_categories": [None, Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left"),
+                         Hidden(StrOptions({"deprecated"}))],
     }
 
-    def __init__(self, *, distribution="gaussian_mixture", n_components=5,
+    def __init__(self, *, distribution="gaussian_mixture", n_mixture_components=5,
                  n_categories=None, hidden_sizes=(128, 128), max_epochs=500,
                  batch_size=256, learning_rate=1e-3, weight_decay=0.0,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10,
-                 device="auto", random_state=None, verbose=0):
+                 device="auto", random_state=None, verbose=0, n_components="deprecated"):
         self.distribution = distribution
-        self.n_components = n_components
+        self.n_mixture_components = n_mixture_components
         self.n_categories = n_categories
         self.hidden_sizes = hidden_sizes
         self.max_epochs = max_epochs
@@ -399,6 +351,7 @@ default="gaussian_mixture"
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.n_components = n_components
 
     @property
     def _standardize(self):
@@ -461,7 +414,8 @@ default="gaussian_mixture"
     def _build_module(self, n_features, n_classes):
         return _MADEModule(
             n_features, self.distribution, self.hidden_sizes,
-            n_components=self.n_components,
+            n_mixture_components=_renamed_parameter(self, "n_components",
+                                                    "n_mixture_components"),
             n_categories=getattr(self, "n_categories_", None), n_classes=n_classes,
             output_bias=self._output_bias,
         )

@@ -13,8 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..nn import MLP
-from ..nn import hashed_normal, hashed_rademacher, hashed_uniform
+from ..nn import MLP, hashed_normal, hashed_rademacher, hashed_uniform, label_embedding
 
 __all__ = [
     "Denoiser",
@@ -76,8 +75,8 @@ class Denoiser(nn.Module):
         super().__init__()
         self.n_classes = int(n_classes)
         self.time_embedding = SinusoidalEmbedding(time_dim)
-        label_dim = min(n_classes + 1, 16) if n_classes else 0
-        self.label_embedding = nn.Embedding(n_classes + 1, label_dim) if n_classes else None
+        # labels 0..n_classes-1 and the null label n_classes
+        self.label_embedding, label_dim = label_embedding(n_classes + 1 if n_classes else 0)
         self.register_buffer("x_frequencies", 2.0 ** torch.arange(_N_OCTAVES, dtype=torch.float32))
         n_in = n_features * (1 + 2 * _N_OCTAVES) + 2 * (time_dim // 2) + label_dim
         self.net = MLP(n_in, n_features, tuple(hidden_sizes), activation=nn.SiLU)

@@ -214,6 +214,7 @@ class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
     """
 
     likelihood_kind = _LikelihoodKind()
+    _renamed_parameters = (("likelihood", "score_method", None),)
     _loss_is_nll = False  # the noise-prediction error, not a likelihood
     _inference_dtype = torch.float64  # a row's score must not depend on its batch
     _sample_dtype = torch.float32  # draws need no such guarantee

@@ -1,6 +1,5 @@
 """EnergyModel: an MLP energy trained by denoising score matching."""
 
-import copy
 import math
 from numbers import Integral, Real
 
@@ -11,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..nn import MLP, BaseDeepGenerative, torch_generator
+from ..nn import MLP, BaseDeepGenerative, driver_parameters_doc, torch_generator
 from ._mcmc import (
     Proposal,
     annealed_importance_log_normalizer,
@@ -47,6 +46,15 @@ class _Energy(nn.Module):
         return self.residual(z) + 0.5 * ((z / self.base_scale) ** 2).sum(dim=1)
 
 
+@driver_parameters_doc(
+    hidden_sizes=(128, 128), max_epochs=300, batch_size=256, learning_rate=1e-3,
+    early_stopping=True, n_iter_no_change=20,
+    history="``train_loss`` (the training objective: the denoising score-matching "
+            "loss, or the contrastive-divergence loss for ``method='pcd'``; not a "
+            "likelihood), ``valid_score_matching_loss`` (the denoising score-matching "
+            "loss of the validation rows with noise fixed across epochs, which early "
+            "stopping minimizes: the likelihood itself is unavailable without ``Z``; "
+            "NaN without a validation split)")
 class EnergyModel(BaseDeepGenerative):
     """Energy-based model ``p(x) = exp(-E(x)) / Z`` with an MLP energy.
 
@@ -115,30 +123,7 @@ class EnergyModel(BaseDeepGenerative):
         Where the chains of :meth:`sample` start (see above).
     n_pcd_steps : int, default=20
         Langevin steps per training batch for ``method="pcd"``.
-    hidden_sizes : tuple of int, default=(128, 128)
-        Hidden layers of the energy's MLP.
-    max_epochs : int, default=300
-        Maximum passes over the training data.
-    batch_size : int, default=256
-        Rows per minibatch.
-    learning_rate : float, default=1e-3
-        Adam's step size.
-    weight_decay : float, default=0.0
-        Adam's L2 penalty.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows and stop when their
-        score-matching loss has not improved for ``n_iter_no_change`` epochs.
-    validation_fraction : float, default=0.1
-        Share of rows held out for early stopping.
-    n_iter_no_change : int, default=20
-        Early-stopping patience in epochs.
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        Where to train; ``"auto"`` uses CUDA when available.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, data split, minibatches, :meth:`sample` and
-        :meth:`estimate_log_normalizer`.
-    verbose : int, default=0
-        ``>0`` shows a progress bar.
+{driver_parameters}
 
     Attributes
     ----------
@@ -152,19 +137,7 @@ class EnergyModel(BaseDeepGenerative):
         Its standard error.
     log_normalizer_ess_ : float
         Effective sample size of the importance weights behind it.
-    module_ : torch.nn.Module
-        The trained energy (on standardized rows).
-    device_ : torch.device
-        Where it lives.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``valid_log_likelihood`` (for
-        this model the *negative* denoising score-matching loss of the
-        validation rows with fixed noise: the log-likelihood itself is
-        unavailable without ``Z``), ``time``.
-    n_epochs_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch whose weights were kept.
+{driver_attributes}
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -209,7 +182,6 @@ class EnergyModel(BaseDeepGenerative):
     """
 
     likelihood_kind = "unnormalized"
-    _conditional = False
 
     _parameter_constraints = {
         **BaseDeepGenerative._parameter_constraints,
@@ -247,6 +219,11 @@ class EnergyModel(BaseDeepGenerative):
         self.random_state = random_state
         self.verbose = verbose
 
+    _loss_is_nll = False
+    _monitor = ("valid_score_matching_loss", "min")
+    _inference_dtype = torch.float64  # a row's value must not depend on its batch
+    _sample_dtype = torch.float32
+
     # ------------------------------------------------------------- fit
     def _fit(self, X, y):
         # A refit forgets the normalizer: the kind falls back to the class's.
@@ -255,12 +232,7 @@ class EnergyModel(BaseDeepGenerative):
             self.__dict__.pop(attr, None)
         rng = check_random_state(self.random_state)
         keep = rng.permutation(X.shape[0])[:_N_REFERENCE]
-        self._training = True
-        try:
-            super()._fit(X, y)
-        finally:
-            self.__dict__.pop("_training", None)
-            self.__dict__.pop("_chains", None)
+        super()._fit(X, y)
         self._reference = self._standardize_X(X[keep])
         return self
 
@@ -283,14 +255,34 @@ class EnergyModel(BaseDeepGenerative):
         return 0.5 * (rows[:X.shape[0]] + rows[X.shape[0]:])
 
     def _loss(self, module, X, y, generator):
-        if self.method == "dsm":
-            return self._dsm_rows(module, X, generator, create_graph=True).mean()
-        return self._pcd_loss(module, X, generator)
+        return self._dsm_rows(module, X, generator, create_graph=True).mean()
 
-    def _pcd_loss(self, module, X, generator):
+    def _start_training(self, run):
+        run.chains = {}  # "pcd": the persistent Langevin chains, one per batch row
+
+    def _train_step(self, run, X, y):
+        if self.method == "dsm":
+            return super()._train_step(run, X, y)
+        (optimizer,) = run.optimizers
+        loss = self._pcd_loss(run.module, X, run.step_generator, run.chains)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return {"train_loss": loss.detach()}
+
+    def _validation_metrics(self, run):
+        # Early stopping cannot use the likelihood (Z is unknown): it monitors
+        # the score-matching loss of the validation rows with noise fixed across epochs.
+        X, _ = run.valid
+        generator = torch.Generator(device=X.device).manual_seed(_VALID_SEED)
+        loss = self._dsm_rows(run.module, X, generator, create_graph=False)
+        return {"valid_score_matching_loss": float(loss.mean())}
+
+    def _pcd_loss(self, module, X, generator, store):
+        """Contrastive divergence; the dict ``store`` keeps the persistent chains."""
         n, d = X.shape
         opts = dict(device=X.device, dtype=X.dtype)
-        buffer = getattr(self, "_chains", None)
+        buffer = store.get("buffer")
         if buffer is None or buffer.shape[0] < n:  # one persistent chain per batch row
             buffer = torch.randn(n, d, generator=generator, **opts)
         chains = buffer[:n]
@@ -301,24 +293,14 @@ class EnergyModel(BaseDeepGenerative):
                              generator, metropolis=False)
         buffer = buffer.clone()
         buffer[:n] = chains.detach()
-        self._chains = buffer
+        store["buffer"] = buffer
         e_data, e_model = module(X), module(chains.detach())
         return (e_data.mean() - e_model.mean()
                 + 0.1 * ((e_data**2).mean() + (e_model**2).mean()))
 
-    def _log_density(self, module, X, y):
-        if getattr(self, "_training", False):
-            # Early stopping cannot use the likelihood (Z is unknown): it monitors
-            # the negative score-matching loss with noise fixed across epochs.
-            generator = torch.Generator(device=X.device).manual_seed(_VALID_SEED)
-            return -self._dsm_rows(module, X, generator, create_graph=False).cpu().numpy()
-        return super()._log_density(module, X, y)
-
     # ------------------------------------------------------ likelihood
     def _log_prob(self, module, X, y):
-        # float64 copy: a row's value must not depend on the batch it is in
-        energy = copy.deepcopy(module).double()
-        return -energy(X.double()) - getattr(self, "log_normalizer_", 0.0)
+        return -module(X) - getattr(self, "log_normalizer_", 0.0)
 
     def _proposal(self, dtype):
         """The importance proposal: KDE of training rows and ``N(0, base_scale^2)``."""
@@ -383,7 +365,7 @@ class EnergyModel(BaseDeepGenerative):
         check_is_fitted(self)
         rng = check_random_state(self.random_state if random_state is None else random_state)
         device = self.device_
-        module = copy.deepcopy(self.module_).double().eval()
+        module = self._inference_module(torch.float64)
         generator = torch_generator(rng, device)
         d = self.n_features_in_
         if method == "importance":

@@ -612,12 +612,7 @@ class BaseDeepGenerative(BaseGenerative):
     def _sample(self, n_samples, rng, y):
         dtype = self._sample_dtype or self._inference_dtype
         module, device = self._inference_module(dtype), self.device_
-        if y is not None:
-            codes = self._encode_labels(y)
-        elif hasattr(self, "classes_"):
-            codes = rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)
-        else:
-            codes = None
+        codes = None if y is None else self._encode_labels(y)  # labels drawn by ``sample``
         generator = torch_generator(rng, device)
         chunk = self._inference_chunk_size(module, dtype)
         out = []

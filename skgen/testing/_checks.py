@@ -17,7 +17,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import LIKELIHOOD_KINDS
+from ..base import LIKELIHOOD_KINDS, is_conditional
 from ._consistency import check_exact_density
 
 __all__ = ["check_generative_estimator"]
@@ -48,7 +48,7 @@ class _Context:
     def fit(self, X, y=None):
         """Fit a clone; ``y`` is passed to conditional estimators only."""
         estimator = clone(self.template)
-        if y is None or not getattr(estimator, "_conditional", False):
+        if y is None or not is_conditional(estimator):
             return estimator.fit(X)
         return estimator.fit(X, y)
 
@@ -407,7 +407,7 @@ def check_generative_estimator(estimator, X=None, *, y=None, random_state=0):
       round trip keeps ``score_samples`` exactly and seeded samples.
     - Fit on a DataFrame, ``sample`` returns a DataFrame with its columns, and
       the model equals the one fitted on the values.
-    - A conditional estimator (``_conditional = True``) is fitted with labels
+    - A conditional estimator (:func:`skgen.base.is_conditional`) is fitted with labels
       when there are some; ``p(x)`` is checked as above and ``p(x | y)`` for
       each label too.
     - With the default data, the checks of a fitted model are repeated on 1-D
@@ -468,7 +468,7 @@ def check_generative_estimator(estimator, X=None, *, y=None, random_state=0):
         X = np.asarray(X, dtype=np.float64)
         ctx.require(X.ndim == 2, f"X must be 2-D, got shape {X.shape}.")
         y = None if y is None else np.asarray(y)
-    conditional = bool(getattr(ctx.template, "_conditional", False)) and y is not None
+    conditional = is_conditional(ctx.template) and y is not None
     y = y if conditional else None
     d = X.shape[1]
 

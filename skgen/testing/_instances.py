@@ -33,7 +33,7 @@ TEST_PARAMS = {
     "DiffusionModel": {"n_timesteps": 20, "n_sampling_steps": 5, **_TINY_NET},
     "EnergyModel": {"n_mcmc_steps": 20, **_TINY_NET},
     "GAN": dict(_TINY_NET),
-    "MADE": {"n_components": 2, **_TINY_NET},
+    "MADE": {"n_mixture_components": 2, **_TINY_NET},
     "MAF": {"n_transforms": 2, **_TINY_NET},
     "NSF": {"n_transforms": 2, **_TINY_NET},
     "RealNVP": {"n_transforms": 2, **_TINY_NET},

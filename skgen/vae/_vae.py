@@ -6,27 +6,34 @@ network (:class:`_VAENet`), the bounds on ``log p(x)`` as pure functions of
 that network, and the estimator that ties them to the driver's hooks.
 """
 
-import contextlib
+import functools
 import math
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.special import logsumexp, ndtri
+from scipy.special import logsumexp
 from sklearn.base import ClassNamePrefixFeaturesOutMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from ..base import LatentMixin
-from ..nn import MLP, BaseDeepGenerative, init_parameters
+from ..base import ConditionalMixin, LatentMixin, _renamed_parameter
+from ..nn import (
+    MLP,
+    BaseDeepGenerative,
+    driver_parameters_doc,
+    hashed_normal,
+    init_parameters,
+    label_embedding,
+    row_keys,
+)
 
 __all__ = ["VAE"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
-_MAX_EMBEDDING = 16
 #: Encoder log-variances are clipped to this range so that rows far from the
 #: data keep finite bounds.
 _ENCODER_LOG_VAR = (-15.0, 15.0)
@@ -51,7 +58,8 @@ class _VAENet(nn.Module):
     n_features, n_components : int
     hidden_sizes : tuple of int
         Widths of the hidden layers of both networks; ``()`` makes them linear.
-    likelihood : {"gaussian", "bernoulli"}
+    distribution : {"gaussian", "bernoulli"}
+        The decoder's distribution.
     decoder_variance : "learned" or float
         Gaussian decoder only: a learned variance per feature, or a fixed one.
     n_classes : int, default=0
@@ -61,21 +69,25 @@ class _VAENet(nn.Module):
 
     _owns_init = True
 
-    def __init__(self, n_features, n_components, hidden_sizes, *, likelihood,
+    def __init__(self, n_features, n_components, hidden_sizes, *, distribution,
                  decoder_variance, n_classes=0):
         super().__init__()
-        emb = min(n_classes, _MAX_EMBEDDING) if n_classes else 0
-        self.embedding = nn.Embedding(n_classes, emb) if n_classes else None
+        self.embedding, emb = label_embedding(n_classes)
         self.encoder = MLP(n_features + emb, 2 * n_components, hidden_sizes)
         self.decoder = MLP(n_components + emb, n_features, hidden_sizes)
-        self.likelihood = likelihood
+        self.distribution = distribution
         self.n_components = int(n_components)
-        self.learned_variance = likelihood == "gaussian" and decoder_variance == "learned"
+        self.learned_variance = distribution == "gaussian" and decoder_variance == "learned"
         if self.learned_variance:
             self.log_var = nn.Parameter(torch.full((n_features,), math.log(_INIT_DECODER_VAR)))
         else:
-            fixed = 1.0 if likelihood != "gaussian" else float(decoder_variance)
+            fixed = 1.0 if distribution != "gaussian" else float(decoder_variance)
             self.register_buffer("log_var", torch.full((n_features,), math.log(fixed)))
+
+    def __setstate__(self, state):
+        if "likelihood" in state:  # pickled by skgen 0.1, where the attribute had that name
+            state["distribution"] = state.pop("likelihood")
+        super().__setstate__(state)
 
     def reset_parameters(self, generator=None):
         for child in (self.encoder, self.decoder, self.embedding):
@@ -111,7 +123,7 @@ class _VAENet(nn.Module):
 
     def log_likelihood(self, x, out):
         """``log p(x | z)`` summed over features, from the decoder output ``out``."""
-        if self.likelihood == "bernoulli":
+        if self.distribution == "bernoulli":
             return -F.binary_cross_entropy_with_logits(
                 out, x.expand_as(out), reduction="none").sum(-1)
         log_var = self.decoder_log_var()
@@ -119,11 +131,11 @@ class _VAENet(nn.Module):
 
     def mean(self, out):
         """Mean of ``p(x | z)`` from the decoder output."""
-        return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
+        return torch.sigmoid(out) if self.distribution == "bernoulli" else out
 
     def draw(self, out, generator):
         """One draw of ``x ~ p(x | z)`` from the decoder output."""
-        if self.likelihood == "bernoulli":
+        if self.distribution == "bernoulli":
             return torch.bernoulli(torch.sigmoid(out), generator=generator)
         noise = torch.randn(out.shape, generator=generator, device=out.device, dtype=out.dtype)
         return out + torch.exp(0.5 * self.decoder_log_var()) * noise
@@ -156,44 +168,18 @@ def _log_weights(net, x, context, eps):
     return log_px + log_pz - log_qz, log_px
 
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _splitmix64(x):
-    """SplitMix64's output function applied elementwise to a uint64 array."""
-    x = x + _GOLDEN
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+#: Stream of the per-row hashed noise that gives the importance draws.
+_STREAM_IMPORTANCE = 7
 
 
 def _row_normals(X, k, m, seed):
-    """Standard normals that are a deterministic function of each row and ``seed``.
+    """``(n, k, m)`` standard normals, a deterministic function of each row and ``seed``.
 
-    A counter-based generator: each row's float32 bits are hashed with the
-    seed, and draw ``(j, l)`` of the row is the hash of that key plus a
-    counter, mapped to a normal by the inverse CDF. The draws of a row do not
-    depend on the other rows scored with it, and different rows get
-    independent draws.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, d)
-    k, m : int
-        Draws per row and their dimension.
-    seed : int
-
-    Returns
-    -------
-    eps : ndarray of shape (n, k, m)
+    The draws of a row do not depend on the other rows scored with it, and
+    different rows get independent draws (see :func:`skgen.nn.row_keys`).
     """
-    bits = np.ascontiguousarray(X, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    key = np.full(bits.shape[0], np.uint64(seed))
-    for j in range(bits.shape[1]):  # a loop over features, vectorized over rows
-        key = _splitmix64(key ^ bits[:, j])
-    counter = np.arange(1, k * m + 1, dtype=np.uint64).reshape(k, m) * _GOLDEN
-    u = _splitmix64(key[:, None, None] + counter)
-    return ndtri(((u >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53)
+    keys = row_keys(X, seed)
+    return hashed_normal(keys, _STREAM_IMPORTANCE, k * m).reshape(-1, k, m)
 
 
 def _kl_to_prior(mu, log_var):
@@ -222,10 +208,14 @@ def elbo_estimate(net, x, context, eps):
     return log_px.mean(1) - _kl_to_prior(mu, log_var)
 
 
-_BOUNDS = {"iwae": iwae_bound, "elbo": elbo_estimate}
-
-
-class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
+@driver_parameters_doc(
+    hidden_sizes=(64, 64), max_epochs=500, batch_size=256, learning_rate=1e-3,
+    early_stopping=True, n_iter_no_change=10,
+    history="``train_loss`` (mean negative ELBO of the training rows, one draw, in "
+            "nats per row in the units of ``X``), ``valid_log_likelihood`` (mean "
+            "importance-weighted bound of the validation rows in the units of ``X``; "
+            "NaN without a validation split)")
+class VAE(ConditionalMixin, ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
     """Variational autoencoder (Kingma and Welling, 2014).
 
     A latent variable ``z ~ N(0, I)`` of ``n_components`` dimensions is decoded
@@ -245,7 +235,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
     ----------
     n_components : int, default=2
         Dimension of the latent space.
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+    distribution : {"gaussian", "bernoulli"}, default="gaussian"
         The decoder's distribution. ``"gaussian"``: the features are
         standardized, and ``p(x | z)`` is a Gaussian with mean given by the
         decoder and a variance per feature set by ``decoder_variance``.
@@ -264,51 +254,19 @@ class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
         in training. A float fixes every feature's variance to
         that value times the feature's variance in the training data (the
         networks see standardized features).
-    hidden_sizes : tuple of int, default=(64, 64)
-        Hidden layer widths of the encoder and of the decoder. ``()`` makes
-        both linear: the model is then factor analysis fitted variationally.
     n_importance_samples : int, default=50
         Draws ``k`` from ``q(z | x)`` in :meth:`score_samples` (``k = 1`` is
         the ELBO) and in :meth:`elbo`. It can be changed after fitting with
         ``set_params``. Scoring costs ``k`` decoder passes per row.
-    max_epochs : int, default=500
-        Maximum passes over the training data.
-    batch_size : int, default=256
-        Rows per minibatch.
-    learning_rate : float, default=1e-3
-        Adam's step size.
-    weight_decay : float, default=0.0
-        Adam's L2 penalty.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows, stop when their
-        importance-weighted bound stalls for ``n_iter_no_change`` epochs and
-        keep the best weights.
-    validation_fraction : float, default=0.1
-        Share of rows held out for early stopping.
-    n_iter_no_change : int, default=10
-        Early-stopping patience in epochs.
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        Where to train; ``"auto"`` uses CUDA when available.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, data split, minibatches, the importance draws of
-        :meth:`score_samples` and :meth:`sample`.
-    verbose : int, default=0
-        ``>0`` shows a progress bar with the current loss.
+{driver_parameters}
+        ``hidden_sizes=()`` makes the encoder and the decoder linear: the
+        model is then factor analysis fitted variationally.
+    likelihood : {"gaussian", "bernoulli"}
+        Deprecated alias of ``distribution`` (renamed in 0.2, removed in 0.3).
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The fitted encoder and decoder.
-    device_ : torch.device
-        Where they live.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss`` (mean negative ELBO),
-        ``valid_log_likelihood`` (mean importance-weighted bound on the
-        validation rows), ``learning_rate``, ``time``.
-    n_epochs_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch whose weights were kept.
+{driver_attributes}
     n_components_ : int
         Dimension of the latent space.
     classes_ : ndarray
@@ -372,7 +330,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
     """
 
     likelihood_kind = "lower_bound"
-    _conditional = True
+    _renamed_parameters = (("likelihood", "distribution", "distribution_"),)
     #: Inference in float64: a row's bound, code or decoding does not depend on
     #: the other rows of the call (float32 products round differently for
     #: other batch shapes).
@@ -381,18 +339,20 @@ class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
     _parameter_constraints = {
         **BaseDeepGenerative._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "distribution": [StrOptions({"gaussian", "bernoulli"})],
         "decoder_variance": [StrOptions({"learned"}), Interval(Real, 0, None, closed="neither")],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "likelihood": [StrOptions({"gaussian", "bernoulli"}),
+                       Hidden(StrOptions({"deprecated"}))],
     }
 
-    def __init__(self, n_components=2, *, likelihood="gaussian", decoder_variance="learned",
+    def __init__(self, n_components=2, *, distribution="gaussian", decoder_variance="learned",
                  hidden_sizes=(64, 64), n_importance_samples=50, max_epochs=500,
                  batch_size=256, learning_rate=1e-3, weight_decay=0.0,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10,
-                 device="auto", random_state=None, verbose=0):
+                 device="auto", random_state=None, verbose=0, likelihood="deprecated"):
         self.n_components = n_components
-        self.likelihood = likelihood
+        self.distribution = distribution
         self.decoder_variance = decoder_variance
         self.hidden_sizes = hidden_sizes
         self.n_importance_samples = n_importance_samples
@@ -406,35 +366,37 @@ class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.likelihood = likelihood
 
     # ------------------------------------------------------ driver hooks
     @property
     def _standardize(self):
         """The driver standardizes features for a Gaussian decoder only."""
-        return self.likelihood == "gaussian"
+        return self.distribution_ == "gaussian"
 
     def _fit(self, X, y):
-        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+        self.distribution_ = _renamed_parameter(self, "likelihood", "distribution")
+        if self.distribution_ == "bernoulli" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
-                "likelihood='bernoulli' needs data in [0, 1] (binary data or "
+                "distribution='bernoulli' needs data in [0, 1] (binary data or "
                 f"probabilities), got values in [{X.min():g}, {X.max():g}]. Scale the "
-                "data to [0, 1] or use likelihood='gaussian'."
+                "data to [0, 1] or use distribution='gaussian'."
             )
         # One seed for the importance draws of score_samples/elbo, fixed at fit
         # and mixed with a tag so that it differs from the driver's streams.
         first = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         self._score_seed = int(np.random.SeedSequence([int(first), 0x5A3E]).generate_state(1)[0])
         self.n_components_ = int(self.n_components)
-        self._bound = "iwae"
         return super()._fit(X, y)
 
     def _build_module(self, n_features, n_classes):
         return _VAENet(n_features, self.n_components, tuple(self.hidden_sizes),
-                       likelihood=self.likelihood, decoder_variance=self.decoder_variance,
+                       distribution=self.distribution_,
+                       decoder_variance=self.decoder_variance,
                        n_classes=n_classes)
 
-    def _log_prob(self, module, X, y):
-        bound = _BOUNDS[getattr(self, "_bound", "iwae")]
+    def _log_prob(self, module, X, y, bound=iwae_bound):
+        """The importance-weighted bound (or ``bound``, e.g. :func:`elbo_estimate`)."""
         k, context = self.n_importance_samples, module.context(y)
         rows = max(1, _SCORE_BUDGET // k)
         out = []
@@ -446,7 +408,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
             ctx = None if context is None else context[i:i + rows]
             out.append(bound(module, xb, ctx, eps))
         lp = torch.cat(out) if out else X.new_zeros(0)
-        if self.likelihood == "bernoulli":
+        if self.distribution_ == "bernoulli":
             outside = ((X < 0) | (X > 1)).any(dim=1)
             lp = lp.masked_fill(outside, -math.inf)
         return lp
@@ -466,15 +428,6 @@ class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
         return module.draw(module.decode(z, module.context(y)), generator)
 
     # ----------------------------------------------------------- bounds
-    @contextlib.contextmanager
-    def _using(self, bound):
-        previous = self.__dict__.get("_bound", "iwae")
-        self._bound = bound
-        try:
-            yield
-        finally:
-            self._bound = previous
-
     def elbo(self, X, y=None):
         """The evidence lower bound of each row, ``E_q[log p(x|z)] - KL(q || p)``.
 
@@ -495,8 +448,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDeepGenerative):
             Natural log, in the units of ``X`` (standardization's Jacobian
             included).
         """
-        with self._using("elbo"):
-            return self.score_samples(X, y=y)
+        elbo = functools.partial(self._log_prob, bound=elbo_estimate)
+        return self._score_with(functools.partial(self._score_samples, log_prob=elbo), X, y)
 
     # ----------------------------------------------------- latent space
     def _codes_or_classes(self, y, n):
