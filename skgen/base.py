@@ -65,6 +65,7 @@ conditional
     ``conditional`` (see :func:`is_conditional`).
 """
 
+import copy
 import inspect
 import warnings
 from dataclasses import dataclass, field, fields
@@ -182,39 +183,44 @@ def is_conditional(estimator):
     return bool(generative is not None and generative.conditional)
 
 
-def _sample_from(estimator, n_samples, rng):
-    """``n_samples`` rows from any fitted density estimator, with a seed drawn from ``rng``.
+def _sample_from(estimator, n_samples, random_state=None, **kwargs):
+    """``estimator.sample(n_samples, **kwargs)`` for any fitted density estimator, seeded.
 
     Works with skgen estimators and with duck-typed scikit-learn ones
-    (``KernelDensity.sample(n, random_state=...)``; ``GaussianMixture.sample(n)``,
-    which has no per-call seed and returns ``(X, component)``: its own
-    ``random_state`` is then set to the drawn seed on a copy, so the draw is
-    reproducible). Returns a float64 array.
-    """
-    seed = int(rng.randint(np.iinfo(np.int32).max))
-    try:
-        params = inspect.signature(estimator.sample).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        params = {}
-    if "random_state" in params or any(
-            p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        draw = estimator.sample(n_samples, random_state=seed)
-    elif "random_state" in estimator.get_params(deep=False):
-        import copy
+    (``KernelDensity.sample(n, random_state=...)``; ``GaussianMixture.sample(n)``
+    has no per-call seed and returns ``(X, component)``: a shallow copy with
+    its ``random_state`` parameter set to the seed draws instead, so the draw
+    is reproducible). With ``random_state=None`` the estimator continues its
+    own random stream. Returns the rows (an array or a DataFrame), or
+    ``(rows, labels)`` when ``kwargs`` asks for ``return_y``.
 
-        seeded = copy.copy(estimator)  # shallow: fitted arrays are shared, not copied
-        seeded.random_state = seed
-        draw = seeded.sample(n_samples)
-    else:
-        raise ValueError(
-            f"{type(estimator).__name__}.sample takes no random_state and the estimator "
-            "has no random_state parameter, so its draws cannot be seeded."
-        )
-    if isinstance(draw, tuple):
-        draw = draw[0]
-    if isinstance(draw, pd.DataFrame):
-        draw = draw.to_numpy()
-    return np.asarray(draw, dtype=np.float64)
+    Raises
+    ------
+    TypeError
+        When a seed is given but the estimator can take it neither per call
+        nor as a parameter.
+    """
+    if random_state is not None:
+        try:
+            params = inspect.signature(estimator.sample).parameters
+        except (TypeError, ValueError):  # pragma: no cover - builtins
+            params = {}
+        if "random_state" in params or any(
+                p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            kwargs["random_state"] = random_state
+        elif "random_state" in getattr(estimator, "get_params", dict)():
+            estimator = copy.copy(estimator)  # shallow: fitted arrays are shared
+            estimator.random_state = check_random_state(random_state).randint(2**31 - 1)
+        else:
+            raise TypeError(
+                f"{type(estimator).__name__}.sample takes no random_state and the "
+                "estimator has no random_state parameter, so this draw cannot be "
+                "seeded; call sample() without random_state."
+            )
+    draw = estimator.sample(n_samples, **kwargs)
+    if isinstance(draw, tuple) and not kwargs.get("return_y", False):
+        draw = draw[0]  # scikit-learn mixtures: (X, component)
+    return draw
 
 
 def _renamed_in_state(state, old, new, *, fitted=None):

@@ -16,6 +16,7 @@ than by accuracy.
 import warnings
 
 import numpy as np
+import pandas as pd
 from scipy.special import logsumexp
 from sklearn.base import ClassifierMixin, clone
 from sklearn.utils import check_random_state
@@ -375,7 +376,11 @@ class GenerativeClassifier(ConditionalMixin, ClassifierMixin, BaseGenerative):
         out = np.empty((n_samples, self.n_features_in_), dtype=np.float64)
         for k in np.unique(index):
             rows = np.flatnonzero(index == k)
-            draw = _sample_from(self.estimators_[k], rows.size, rng)
+            draw = _sample_from(self.estimators_[k], rows.size,
+                                random_state=int(rng.randint(np.iinfo(np.int32).max)))
+            if isinstance(draw, pd.DataFrame):
+                draw = draw.to_numpy()
+            draw = np.asarray(draw, dtype=np.float64)
             if draw.shape != (rows.size, self.n_features_in_):
                 raise ValueError(
                     f"{type(self.estimators_[k]).__name__}.sample({rows.size}) returned "

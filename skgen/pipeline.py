@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .base import get_likelihood_kind, is_conditional
+from .base import _sample_from, get_likelihood_kind, is_conditional
 from .preprocessing._jacobian import (
     _fitted_problem,
     _has_bounded_image,
@@ -126,23 +126,6 @@ class _IfFinalHas:
             return self.fn
         _check_final_has(obj, self.attribute_name)
         return MethodType(self.fn, obj)
-
-
-def _accepts_random_state(estimator):
-    import inspect
-
-    try:
-        params = inspect.signature(estimator.sample).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return False
-    return "random_state" in params or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-
-
-def _draw(estimator, n_samples, kwargs):
-    """``estimator.sample``; scikit-learn mixtures return ``(X, labels)``: keep ``X``."""
-    out = estimator.sample(n_samples, **kwargs)
-    return out[0] if isinstance(out, tuple) else out
 
 
 class DensityPipeline(Pipeline):
@@ -389,8 +372,6 @@ class DensityPipeline(Pipeline):
         X : array-like of shape (n_kept, n_features)
         rows : ndarray of int, the kept rows of ``Z``.
         """
-        if isinstance(Z, tuple):  # scikit-learn's GaussianMixture returns (X, labels)
-            Z = Z[0]
         rows = np.arange(Z.shape[0])
         for _, step in reversed(steps):
             inside = _in_image(step, Z)
@@ -512,7 +493,7 @@ class DensityPipeline(Pipeline):
 
     # --------------------------------------------------------------- sample
     @_IfFinalHas
-    def sample(self, n_samples=1, *, y=None, random_state=None):
+    def sample(self, n_samples=1, *, y=None, random_state=None, return_y=False):
         """Draw rows in the original units.
 
         Draws from the final estimator and maps the draws back through each
@@ -525,37 +506,44 @@ class DensityPipeline(Pipeline):
         y : label or array-like of shape (n_samples,), default=None
             For a conditional final estimator: draw from ``p(x | y)``.
         random_state : int, RandomState instance or None, default=None
-            Seed for this call, passed to the final estimator's ``sample``.
+            Seed for this call, passed to the final estimator's ``sample`` (a
+            scikit-learn final step without a per-call seed is seeded through
+            its ``random_state`` parameter, on a copy).
+        return_y : bool, default=False
+            For a conditional final estimator fit with labels: also return
+            each row's label.
 
         Returns
         -------
         X_new : ndarray or DataFrame of shape (n_samples, n_features)
             A DataFrame with the training columns when the pipeline was fit on
             one.
+        y_new : ndarray of shape (n_samples,)
+            The labels, only when ``return_y=True``.
         """
         check_is_fitted(self)
         steps = self._invertible_steps("sample", need_inverse=True)
         kwargs = {}
         if y is not None:
             kwargs["y"] = y
-        final = self._final_estimator
-        if random_state is not None and not _accepts_random_state(final):
-            raise TypeError(
-                f"The final step {type(final).__name__} has a sample() without a "
-                "random_state argument, so this draw cannot be seeded. Use an skgen "
-                "estimator (e.g. skgen.classical.GaussianMixture for scikit-learn's), "
-                "or call sample() without random_state."
-            )
+        if return_y:
+            kwargs["return_y"] = True
         if not any(_has_bounded_image(step) for _, step in steps):
-            if random_state is not None:
-                kwargs["random_state"] = random_state
-            Z, _ = self._pull_back(steps, _draw(final, n_samples, kwargs))
+            Z, labels = self._draw_back(steps, n_samples, random_state, kwargs)
         else:
-            Z = self._sample_by_rejection(steps, n_samples, kwargs, random_state)
+            Z, labels = self._sample_by_rejection(steps, n_samples, kwargs, random_state)
         columns = getattr(self, "_train_columns", None)
+        Z = np.asarray(Z, dtype=np.float64)
         if columns is not None:
-            return pd.DataFrame(np.asarray(Z, dtype=np.float64), columns=columns)
-        return np.asarray(Z, dtype=np.float64)
+            Z = pd.DataFrame(Z, columns=columns)
+        return (Z, labels) if return_y else Z
+
+    def _draw_back(self, steps, n_samples, random_state, kwargs):
+        """Draws of the final estimator mapped back through ``steps``, and their labels."""
+        draw = _sample_from(self._final_estimator, n_samples, random_state, **kwargs)
+        X, labels = draw if kwargs.get("return_y") else (draw, None)
+        X, rows = self._pull_back(steps, X)  # rows outside a step's range are dropped
+        return X, (None if labels is None else np.asarray(labels)[rows])
 
     def _sample_by_rejection(self, steps, n_samples, kwargs, random_state):
         """Draws of the final estimator inside the steps' range, mapped back."""
@@ -566,17 +554,19 @@ class DensityPipeline(Pipeline):
             )
         rng = None if random_state is None else check_random_state(random_state)
         mass = max(getattr(self, "image_mass_", 1.0), 1e-3)
-        chunks, total = [], 0
+        chunks, label_chunks, total = [], [], 0
         for _ in range(100):
             n_draw = int(np.ceil((n_samples - total) / mass * 1.1)) + 10
-            if rng is not None:
-                kwargs["random_state"] = int(rng.randint(np.iinfo(np.int32).max))
-            X, _ = self._pull_back(steps, _draw(self._final_estimator, n_draw, kwargs))
+            seed = None if rng is None else int(rng.randint(np.iinfo(np.int32).max))
+            X, labels = self._draw_back(steps, n_draw, seed, dict(kwargs))
             X = np.asarray(X, dtype=np.float64)
             chunks.append(X)
+            label_chunks.append(labels)
             total += X.shape[0]
             if total >= n_samples:
-                return np.concatenate(chunks)[:n_samples]
+                labels = (np.concatenate(label_chunks)[:n_samples]
+                          if kwargs.get("return_y") else None)
+                return np.concatenate(chunks)[:n_samples], labels
         raise RuntimeError(
             "Too few draws of the final estimator fall inside the range of the steps; "
             "cannot sample."

@@ -465,3 +465,16 @@ def test_return_y_needs_labels():
     model = Gaussian().fit(np.random.RandomState(0).normal(size=(20, 2)))
     with pytest.raises(ValueError, match="return_y"):
         model.sample(3, return_y=True)
+
+
+def test_seed_reaches_a_scikit_learn_estimator_without_per_call_seed():
+    # Trust #9: GenerativeClassifier(sklearn GaussianMixture).sample(3, random_state=0)
+    # differed on every call
+    from sklearn.mixture import GaussianMixture as SkGaussianMixture
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 2))
+    y = np.repeat([0, 1], 100)
+    clf = GenerativeClassifier(SkGaussianMixture(2)).fit(X, y)
+    np.testing.assert_array_equal(clf.sample(3, random_state=0), clf.sample(3, random_state=0))
+    assert not np.array_equal(clf.sample(3, random_state=0), clf.sample(3, random_state=1))

@@ -311,7 +311,7 @@ def test_check_generative_estimator(make, positive):
 
 
 def test_sample_with_a_scikit_learn_mixture_as_final_step():
-    """scikit-learn's GaussianMixture returns (X, labels) and takes no seed."""
+    """scikit-learn's GaussianMixture returns (X, labels) and takes no per-call seed."""
     from sklearn.mixture import GaussianMixture as SkGaussianMixture
     from sklearn.preprocessing import StandardScaler
 
@@ -321,8 +321,9 @@ def test_sample_with_a_scikit_learn_mixture_as_final_step():
     S = pipe.sample(3000)
     assert S.shape == (3000, 2)
     np.testing.assert_allclose(S.mean(0), X.mean(0), atol=0.05 * X.std(0).max() + 0.02)
-    with pytest.raises(TypeError, match="random_state"):
-        pipe.sample(3, random_state=0)
+    # seeded through its random_state parameter, on a copy: reproducible draws
+    np.testing.assert_array_equal(pipe.sample(3, random_state=0), pipe.sample(3, random_state=0))
+    assert pipe[-1].random_state == 0  # the fitted step itself is unchanged
 
 
 # ------------------------------------------------ a classifier as final step
@@ -366,3 +367,20 @@ def test_a_pipeline_ending_in_a_classifier_is_a_classifier():
     assert dens.__sklearn_tags__().estimator_type == "density_estimator"
     assert not hasattr(dens, "predict_proba")
     assert dens.score(X) == pytest.approx(np.mean(dens.score_samples(X)))
+
+
+def test_sample_seeds_a_scikit_learn_final_step_and_returns_labels():
+    # shared sampling helper: a final step without a per-call seed is seeded on a copy
+    from sklearn.mixture import GaussianMixture as SkGaussianMixture
+
+    from skgen.conditional import GenerativeClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.lognormal(size=(200, 2))
+    pipe = make_density_pipeline(StandardScaler(), SkGaussianMixture(2, random_state=0)).fit(X)
+    np.testing.assert_array_equal(pipe.sample(5, random_state=1), pipe.sample(5, random_state=1))
+    y = np.repeat(["a", "b"], 100)
+    clf = make_density_pipeline(StandardScaler(), GenerativeClassifier(Gaussian())).fit(X, y)
+    Xs, ys = clf.sample(50, random_state=0, return_y=True)
+    assert Xs.shape == (50, 2) and set(ys) <= {"a", "b"}
+    np.testing.assert_array_equal(clf.sample(50, random_state=0), Xs)
