@@ -13,6 +13,7 @@ from torch import nn
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn import BaseDeepGenerative
+from ._scoring import block_log_prob
 from ._transforms import AutoregressiveTransform, CouplingTransform, Flow
 from ._univariate import Affine, RationalQuadraticSpline
 
@@ -45,17 +46,20 @@ class BaseFlow(BaseDeepGenerative):
     the internal standardization). Conditional on class labels when ``fit``
     gets ``y``: labels are embedded and every transform sees the embedding.
 
-    Training runs in float32. ``score_samples`` runs a float64 copy of the
-    network, so that a row's log-density does not depend on the other rows of
-    the call; ``sample`` runs in float32 (draws need no such guarantee) and
-    inverts autoregressive layers one feature per pass, computing only that
-    feature's parameters.
+    Everything runs in float32. ``score_samples`` evaluates the network in
+    blocks of a fixed number of rows (:meth:`_inference_chunk_size`, a power
+    of two), the last block padded, through a compiled copy of the network
+    (:mod:`skgen.flows._scoring`), so that a row's log-density does not depend
+    on the other rows of the call, their number or the row's position among
+    them: every matrix product and elementwise kernel sees operands of one
+    shape. ``sample`` inverts autoregressive layers one feature per pass,
+    computing only that feature's parameters.
     """
 
     likelihood_kind = "exact"
     _conditional = True
-    _inference_dtype = torch.float64  # exact densities, independent of the batch
-    _sample_dtype = torch.float32  # draws need no batch invariance: twice as fast
+    _inference_dtype = torch.float32  # batch invariance comes from fixed-size blocks
+    _sample_dtype = torch.float32
 
     _parameter_constraints = {
         **BaseDeepGenerative._parameter_constraints,
@@ -71,16 +75,32 @@ class BaseFlow(BaseDeepGenerative):
         return Flow(transforms, n_features, n_classes=n_classes, embedding_dim=emb)
 
     def _inference_chunk_size(self, module, dtype):
-        # Rows whose widest intermediate (a hidden layer, or the per-feature
-        # parameters of every transformed feature) fills about 1 MiB: larger
-        # chunks leave the cache and have each temporary freshly page-mapped.
+        # A power of two (so that no vectorized loop has a tail) of rows whose
+        # widest intermediate (a hidden layer, or the per-feature parameters of
+        # every transformed feature) fills at most about 1 MiB: larger chunks
+        # leave the cache and have each temporary freshly page-mapped. It
+        # depends on the network only: it is also the scoring block.
         width = max((m.out_features for m in module.modules() if isinstance(m, nn.Linear)),
                     default=1)
-        rows = _CHUNK_BYTES // (width * torch.finfo(dtype).bits // 8)
-        return int(min(max(rows, 256), 4096))
+        rows = int(min(max(_CHUNK_BYTES // (width * torch.finfo(dtype).bits // 8), 256), 4096))
+        return 1 << (rows.bit_length() - 1)
 
     def _log_prob(self, module, X, y):
         return module.log_prob(X, y)
+
+    def _block_log_prob(self, module, X, y):
+        """``_log_prob`` evaluated in blocks of exactly ``_inference_chunk_size`` rows.
+
+        The last block is padded (zero rows, class 0) and the padding dropped,
+        so a row's value never depends on the rest of the call: the fixed-size,
+        padded block evaluator that ``score_samples`` uses.
+        """
+        return block_log_prob(module, X, y, self._inference_chunk_size(module, X.dtype))
+
+    def _score_samples(self, X, y, log_prob=None):
+        # the driver's standardization, class marginal and Jacobian, on blocks
+        return super()._score_samples(
+            X, y, log_prob=self._block_log_prob if log_prob is None else log_prob)
 
     def _sample_module(self, module, n_samples, y, generator):
         return module.sample(n_samples, y, generator)
