@@ -12,14 +12,14 @@ import torch
 from torch import nn
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..nn import BaseDeepGenerative
+from ..base import ConditionalMixin
+from ..nn import BaseDeepGenerative, driver_parameters_doc, label_embedding
 from ._scoring import block_log_prob
 from ._transforms import AutoregressiveTransform, CouplingTransform, Flow
 from ._univariate import Affine, RationalQuadraticSpline
 
 __all__ = ["BaseFlow", "MAF", "NSF", "RealNVP"]
 
-_MAX_EMBEDDING = 16
 _CHUNK_BYTES = 1 << 20
 
 
@@ -38,7 +38,7 @@ def _coupling_split(n_features, k):
     return idx[part] if k % 2 == 0 else idx[~part]
 
 
-class BaseFlow(BaseDeepGenerative):
+class BaseFlow(ConditionalMixin, BaseDeepGenerative):
     """Base class of the normalizing flows: a stack of transforms over N(0, I).
 
     ``score_samples`` is the exact log-density by the change of variables,
@@ -57,7 +57,6 @@ class BaseFlow(BaseDeepGenerative):
     """
 
     likelihood_kind = "exact"
-    _conditional = True
     _inference_dtype = torch.float32  # batch invariance comes from fixed-size blocks
     _sample_dtype = torch.float32
 
@@ -70,7 +69,7 @@ class BaseFlow(BaseDeepGenerative):
         raise NotImplementedError
 
     def _build_module(self, n_features, n_classes):
-        emb = min(n_classes, _MAX_EMBEDDING) if n_classes else 0
+        emb = label_embedding(n_classes)[1]
         transforms = self._build_transforms(n_features, emb)
         return Flow(transforms, n_features, n_classes=n_classes, embedding_dim=emb)
 
@@ -124,46 +123,11 @@ class BaseFlow(BaseDeepGenerative):
 
 
 _COMMON_DOC = """
-    hidden_sizes : tuple of int, default=(64, 64)
-        Hidden layer widths of each transform's network.
-    max_epochs : int, default=500
-        Maximum passes over the training data (early stopping usually ends
-        training sooner).
-    batch_size : int, default=512
-        Rows per minibatch.
-    learning_rate : float, default=1e-3
-        Adam's initial step size, halved when the validation log-likelihood
-        stalls for ``n_iter_no_change // 2`` epochs.
-    weight_decay : float, default=0.0
-        Adam's L2 penalty.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows, stop when their
-        log-likelihood stalls for ``n_iter_no_change`` epochs and keep the
-        best weights.
-    validation_fraction : float, default=0.1
-        Share of rows held out for early stopping.
-    n_iter_no_change : int, default=10
-        Early-stopping patience in epochs.
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        Where to train; ``"auto"`` uses CUDA when available.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, data split, minibatches and :meth:`sample`.
-    verbose : int, default=0
-        ``>0`` shows a progress bar with the current loss.
+{driver_parameters}
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The fitted flow.
-    device_ : torch.device
-        Where it lives.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``valid_log_likelihood`` (in the
-        units of ``X``), ``learning_rate``, ``time``.
-    n_epochs_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch whose weights were kept.
+{driver_attributes}
     classes_ : ndarray
         Labels seen in ``fit(X, y)`` (conditional fits only).
     class_prior_ : ndarray
@@ -186,7 +150,9 @@ _NOTES_DOC = """
 def _doc(cls):
     cls.__doc__ = cls.__doc__.replace("    %(common)s\n", _COMMON_DOC.lstrip("\n")).replace(
         "    %(notes)s\n", _NOTES_DOC.lstrip("\n"))
-    return cls
+    return driver_parameters_doc(
+        hidden_sizes=(64, 64), max_epochs=500, batch_size=512, learning_rate=1e-3,
+        early_stopping=True, n_iter_no_change=10)(cls)
 
 
 @_doc
