@@ -84,6 +84,7 @@ __all__ = [
     "GenerativeMixin",
     "GenerativeTags",
     "LatentMixin",
+    "LikelihoodKindWarning",
     "check_likelihood_kinds_comparable",
     "get_likelihood_kind",
     "is_conditional",
@@ -118,6 +119,45 @@ def get_likelihood_kind(estimator):
     """
     kind = getattr(estimator, "likelihood_kind", "exact")
     return kind if kind in LIKELIHOOD_KINDS else "exact"
+
+
+class LikelihoodKindWarning(UserWarning):
+    """A score of one likelihood kind may be ranked against scores of another.
+
+    Raised by ``score`` of models whose ``likelihood_kind`` is
+    ``"lower_bound"`` or ``"estimate"``, the number model selection ranks.
+    Silence it (``warnings.simplefilter("ignore", LikelihoodKindWarning)``)
+    when every candidate has the same kind.
+    """
+
+
+def _check_score_comparable(estimator):
+    """Refuse an unnormalized ``score``, warn for a bound or an estimate."""
+    kind = get_likelihood_kind(estimator)
+    name = type(estimator).__name__
+    if kind == "unnormalized":
+        inner = getattr(estimator, "_final_estimator", estimator)  # a pipeline's model
+        hint = (f" Call {type(inner).__name__}.estimate_log_normalizer() first: the model "
+                "is then normalized (kind 'estimate') and can be scored."
+                if hasattr(inner, "estimate_log_normalizer") else "")
+        raise ValueError(
+            f"{name}.score_samples is a log-density up to an unknown additive constant "
+            "(likelihood_kind='unnormalized'), so its mean is not a held-out "
+            "log-likelihood and cannot rank models (cross_val_score, GridSearchCV)."
+            + hint
+        )
+    if kind in ("lower_bound", "estimate"):
+        what = "a lower bound on" if kind == "lower_bound" else "an estimate of"
+        warnings.warn(
+            f"{name}.score is {what} the mean log-likelihood "
+            f"(likelihood_kind={kind!r}): ranked against 'exact' log-likelihoods of "
+            "other models (GridSearchCV, cross_val_score) it is not like with like"
+            + (" and always looks worse" if kind == "lower_bound" else "")
+            + ". Compare models of one kind, or silence LikelihoodKindWarning when "
+            "all candidates share it.",
+            LikelihoodKindWarning,
+            stacklevel=3,
+        )
 
 
 def _weakest_kind(kinds):
@@ -381,7 +421,23 @@ class GenerativeMixin:
         score : float
             ``mean(score_samples(X))``. Its meaning follows
             :attr:`likelihood_kind`.
+
+        Raises
+        ------
+        ValueError
+            When ``likelihood_kind`` is ``"unnormalized"``: a log-density up to
+            an unknown constant cannot be a held-out log-likelihood, and model
+            selection (``cross_val_score``, ``GridSearchCV``) would rank it
+            against normalized densities by accident.
+
+        Warns
+        -----
+        LikelihoodKindWarning
+            When ``likelihood_kind`` is ``"lower_bound"`` or ``"estimate"``:
+            the number ranks against exact log-likelihoods only approximately
+            (a bound always looks worse).
         """
+        _check_score_comparable(self)
         y = y if is_conditional(self) else None
         return float(np.mean(self.score_samples(X, y=y)))
 
@@ -484,6 +540,7 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
                 y = None
             self._sampling_rng = check_random_state(getattr(self, "random_state", None))
             self._fit(X, y)
+            self._check_fitted()
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(backup)
@@ -602,7 +659,15 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         if y is None and is_conditional(self) and hasattr(self, "classes_"):
             y = self.classes_[rng.choice(len(self.classes_), size=n_samples,
                                          p=self.class_prior_)]
-        X = self._wrap_output(np.asarray(self._sample(n_samples, rng, y), dtype=np.float64))
+        X = np.asarray(self._sample(n_samples, rng, y), dtype=np.float64)
+        if not np.isfinite(X).all():  # never returned silently
+            raise FloatingPointError(
+                f"{type(self).__name__} drew {int(np.sum(~np.isfinite(X).all(axis=1)))} "
+                f"of {n_samples} rows with NaN or infinite values: the fitted model is "
+                "numerically broken (for a deep model, training probably diverged). "
+                "Refit with a lower learning_rate, or check the data for extreme values."
+            )
+        X = self._wrap_output(X)
         return (X, y) if return_y else X
 
     def _wrap_output(self, X):
@@ -614,6 +679,9 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
     # --------------------------------------------------------------- hooks
     def _fit(self, X, y):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _check_fitted(self):
+        """Called at the end of ``fit``; raise to refuse the fitted model (no-op)."""
 
     def _score_samples(self, X, y):  # pragma: no cover - abstract
         raise NotImplementedError

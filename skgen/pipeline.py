@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .base import _sample_from, get_likelihood_kind, is_conditional
+from .base import _check_score_comparable, _sample_from, get_likelihood_kind, is_conditional
 from .preprocessing._jacobian import (
     _fitted_problem,
     _has_bounded_image,
@@ -466,6 +466,7 @@ class DensityPipeline(Pipeline):
                 Xt = transform.transform(Xt)
             kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
             return final.score(Xt, y, **kwargs)
+        _check_score_comparable(self)
         if not is_conditional(final):
             y = None
         scores = self.score_samples(X, y=y)

@@ -297,6 +297,9 @@ class GAN(ConditionalMixin, BaseDeepGenerative):
         return _AUTO_N_CRITIC[self.loss] if self.n_critic == "auto" else int(self.n_critic)
 
     # ---------------------------------------------------- training hooks
+    def _initial_loss(self, run):
+        return None  # no single loss; a runaway generator shows in its samples
+
     def _make_optimizers(self, run):
         kwargs = dict(lr=self.learning_rate, weight_decay=self.weight_decay,
                       betas=_BETAS[self.loss])

@@ -367,6 +367,9 @@ class CharacterLanguageModel(BaseDeepGenerative):
         # the driver trains on rows of codes (float32 holds them exactly)
         return super()._fit(codes.astype(np.float64), None)
 
+    def _check_fitted(self):
+        pass  # strings: every draw is a string of the vocabulary
+
     def _build_module(self, n_features, n_classes):
         return _CharRNN(len(self.vocabulary_), self.embedding_dim, tuple(self.hidden_sizes))
 

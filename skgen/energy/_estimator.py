@@ -257,6 +257,9 @@ class EnergyModel(BaseDeepGenerative):
     def _loss(self, module, X, y, generator):
         return self._dsm_rows(module, X, generator, create_graph=True).mean()
 
+    def _initial_loss(self, run):
+        return None if self.method == "pcd" else super()._initial_loss(run)
+
     def _start_training(self, run):
         run.chains = {}  # "pcd": the persistent Langevin chains, one per batch row
 

@@ -64,6 +64,12 @@ __all__ = ["BaseDeepGenerative", "TrainingRun", "TrainingWarning", "driver_param
 _INFERENCE_CHUNK = 4096
 #: Fitted module -> {dtype: (stamp of its tensors, converted copy)}.
 _CONVERTED = weakref.WeakKeyDictionary()
+#: Training has diverged when an epoch's loss exceeds the untrained model's
+#: loss ``L0`` by more than ``_DIVERGENCE * (1 + |L0|)``.
+_DIVERGENCE = 1e3
+#: Rows drawn after fitting to check the model samples finite, sane values,
+#: and the largest standardized value (in training standard deviations) of a sane draw.
+_CHECK_ROWS, _CHECK_MAX_Z = 256, 1e4
 
 
 class TrainingWarning(UserWarning):
@@ -71,6 +77,10 @@ class TrainingWarning(UserWarning):
 
 
 class _NonFiniteLoss(Exception):
+    pass
+
+
+class _Diverged(Exception):
     pass
 
 
@@ -345,6 +355,19 @@ class BaseDeepGenerative(BaseGenerative):
     def _on_epoch_end(self, record):
         """Called after each epoch with its ``history_`` record (no-op)."""
 
+    @torch.no_grad()
+    def _initial_loss(self, run):
+        """``_loss`` of the untrained network on the first training rows, or ``None``.
+
+        Divergence is judged against it: a loss that grows far above where it
+        started has exploded, even while it is still finite.
+        """
+        X, y = run.train
+        n = min(self.batch_size, X.shape[0])
+        generator = torch.Generator(device=X.device).manual_seed(0)
+        loss = float(self._loss(run.module, X[:n], None if y is None else y[:n], generator))
+        return loss if math.isfinite(loss) else None
+
     # --------------------------------------------------------------- fit
     def _fit(self, X, y):
         _check_hidden_sizes(self.hidden_sizes)  # families read self.hidden_sizes
@@ -403,6 +426,7 @@ class BaseDeepGenerative(BaseGenerative):
         batch_size = min(self.batch_size, n_train)
         run.optimizers = list(self._make_optimizers(run))
         self._start_training(run)
+        initial_loss = None
         key, direction = self._monitor
         sign = 1.0 if direction == "max" else -1.0
         lr_patience = max(1, self.n_iter_no_change // 2)
@@ -412,6 +436,8 @@ class BaseDeepGenerative(BaseGenerative):
         bar = tqdm(total=self.max_epochs, desc=type(self).__name__, disable=not self.verbose,
                    file=sys.stderr, leave=True)
         try:
+            module.eval()
+            initial_loss = self._initial_loss(run)
             for epoch in range(1, self.max_epochs + 1):
                 run.epoch = epoch
                 start = time.perf_counter()
@@ -433,6 +459,7 @@ class BaseDeepGenerative(BaseGenerative):
                 record = {"epoch": epoch}
                 record.update({name: float(sums[name]) / rows[name] if rows[name] else math.nan
                                for name in sums})
+                raw_loss = record.get("train_loss", math.nan)
                 if self._loss_is_nll and "train_loss" in record:
                     record["train_loss"] += self._log_scale_sum  # in the units of X
                 if run.valid is not None:
@@ -448,6 +475,10 @@ class BaseDeepGenerative(BaseGenerative):
                     checked.append(record[key])
                 if not all(math.isfinite(v) for v in checked):
                     raise _NonFiniteLoss
+                if initial_loss is not None and raw_loss > initial_loss + _DIVERGENCE * (
+                        1.0 + abs(initial_loss)):
+                    run.diverged = (initial_loss, raw_loss)
+                    raise _Diverged
                 score = sign * record[key]
                 if run.valid is None or score > best_score:
                     best_score, best_epoch, stale = score, epoch, 0
@@ -468,6 +499,9 @@ class BaseDeepGenerative(BaseGenerative):
             stop_reason = "interrupted"
         except _NonFiniteLoss:
             stop_reason = "nonfinite"
+        except _Diverged:
+            start, now = run.diverged
+            stop_reason = f"diverged (the loss rose from {start:.3g} to {now:.3g})"
         finally:
             bar.close()
         self._end_training(module, best_state, best_epoch, stop_reason)
@@ -475,17 +509,19 @@ class BaseDeepGenerative(BaseGenerative):
     def _end_training(self, module, best_state, best_epoch, stop_reason):
         self.n_epochs_ = len(self.history_)
         name = type(self).__name__
-        if stop_reason == "nonfinite" and best_state is None:
+        failed = stop_reason is not None and stop_reason != "interrupted"
+        what = ("the training loss became NaN or infinite" if stop_reason == "nonfinite"
+                else f"training {stop_reason}")
+        if failed and best_state is None:
             raise FloatingPointError(
-                f"{name}: the training loss became NaN or infinite in the first epoch, "
-                "before any usable weights. Lower learning_rate, check the data for "
-                "extreme values, or try a smaller network."
+                f"{name}: {what} in the first epoch, before any usable weights. Lower "
+                "learning_rate, check the data for extreme values, or try a smaller network."
             )
-        if stop_reason == "nonfinite":
+        if failed:
             warnings.warn(
-                f"{name}: the training loss became NaN or infinite at epoch "
-                f"{self.n_epochs_}; training stopped and the weights of epoch {best_epoch} "
-                "were restored. Lowering learning_rate usually helps.",
+                f"{name}: {what} at epoch {self.n_epochs_}; training stopped and the "
+                f"weights of epoch {best_epoch} were restored. Lowering learning_rate "
+                "usually helps.",
                 TrainingWarning,
                 stacklevel=5,
             )
@@ -505,6 +541,29 @@ class BaseDeepGenerative(BaseGenerative):
             module.load_state_dict(best_state)
         self.best_epoch_ = best_epoch
         module.eval()
+
+    def _check_fitted(self):
+        """Refuse a fitted network whose samples are not finite or are absurdly far out.
+
+        A network can diverge without its loss showing it (a GAN's losses stay
+        bounded while its generator runs away). A few hundred draws, in the
+        standardized units the network works in, must be finite and within
+        ``_CHECK_MAX_Z`` training standard deviations of the training mean.
+        """
+        try:
+            Z = self.sample(_CHECK_ROWS, random_state=0)
+        except FloatingPointError:  # NaN or infinite draws
+            worst = math.inf
+        else:
+            Z = (np.asarray(Z, dtype=np.float64) - self._x_shift) / self._x_scale
+            worst = float(np.max(np.abs(Z))) if Z.size else 0.0
+        if not worst <= _CHECK_MAX_Z:
+            raise FloatingPointError(
+                f"{type(self).__name__}: training diverged: the fitted model draws "
+                + ("NaN or infinite values" if math.isinf(worst) else
+                   f"values {worst:.3g} training standard deviations from the data's mean")
+                + ". Lower learning_rate (or check the data for extreme values) and refit."
+            )
 
     # ------------------------------------------------------------ helpers
     def _resolve_device(self):
