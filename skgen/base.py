@@ -75,7 +75,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Tags, check_random_state, get_tags
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 __all__ = [
     "LIKELIHOOD_KINDS",
@@ -555,11 +556,32 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         return X
 
     def _validate_y_fit(self, X, y):
+        """Class labels of a conditional model: 1-D, one per row, discrete, no NaN."""
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ValueError(
                 f"y must be 1-D with one label per row of X ({X.shape[0]}), "
                 f"got shape {y.shape}."
+            )
+        if pd.isna(y).any():
+            raise ValueError(
+                f"y holds {int(pd.isna(y).sum())} missing labels (NaN or None); a "
+                f"conditional {type(self).__name__} needs a class for every row: drop "
+                "those rows or give them a class of their own."
+            )
+        if y.dtype == object:
+            kinds = {isinstance(v, str) for v in y}
+            if len(kinds) > 1:
+                raise ValueError(
+                    "y mixes strings and numbers as labels; use one type for all labels "
+                    "(e.g. y.astype(str))."
+                )
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        if type_of_target(y) not in ("binary", "multiclass"):
+            raise ValueError(
+                f"y must hold class labels for a conditional {type(self).__name__}, got "
+                f"{type_of_target(y)} values ({len(np.unique(y))} distinct). To condition "
+                "on a continuous variable, bin it first (e.g. pandas.qcut)."
             )
         return y
 

@@ -201,8 +201,8 @@ class GenerativeClassifier(ConditionalMixin, ClassifierMixin, BaseGenerative):
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
-        check_classification_targets(y)
-        return y
+        check_classification_targets(y)  # scikit-learn's message for a classifier
+        return super()._validate_y_fit(X, y)
 
     def _fit(self, X, y):
         if y is None:

@@ -114,3 +114,50 @@ def test_grid_search_over_kinds_refuses_energy_and_warns_on_the_bound():
     assert any("unnormalized" in m for m in messages)
     assert np.isnan(search.cv_results_["mean_test_score"][2])  # the energy model: no score
     assert type(search.best_params_["model"]).__name__ != "EnergyModel"
+
+
+# ----------------------------- 7. a huge constant column, values beyond float32
+def _deep(name):
+    from skgen.energy import EnergyModel
+    from skgen.vae import VAE
+
+    small = dict(hidden_sizes=(16,), max_epochs=5, random_state=0)
+    return {
+        "MAF": lambda: MAF(**small),
+        "MADE": lambda: MADE(**small),
+        "VAE": lambda: VAE(**small),
+        "DiffusionModel": lambda: DiffusionModel(n_timesteps=20, **small),
+        "EnergyModel": lambda: EnergyModel(**small),
+    }[name]()
+
+
+@pytest.mark.parametrize("name", ["MAF", "MADE", "VAE", "DiffusionModel", "EnergyModel"])
+def test_huge_constant_column_and_values_beyond_float32(name):
+    z = np.random.RandomState(0).normal(size=200)
+    X = np.c_[z, np.full(200, 1e20)]
+    model = _deep(name).fit(X)
+    # the constant column reaches the network as exact zeros
+    np.testing.assert_array_equal(model._standardize_X(X)[:, 1], 0.0)
+    scores = model.score_samples(X[:20])
+    assert np.isfinite(scores).all() and np.abs(scores).max() < 1e3  # was -1.4e11
+    far = np.c_[[0.0, 1.0], [1e39, 1e39]]
+    try:  # a clear error, or a finite value computed in a safe range; never NaN
+        out = model.score_samples(far)
+    except ValueError as exc:
+        assert "float32" in str(exc)
+    else:
+        assert not np.isnan(out).any() and not np.isposinf(out).any()
+
+
+# ----------------------------------------- 8. labels of deep conditional models
+@pytest.mark.parametrize("y, match", [
+    (np.random.RandomState(0).rand(100), "class labels"),
+    (np.r_[np.zeros(99), np.nan], "missing labels"),
+    (np.array([1] * 50 + ["a"] * 50, dtype=object), "mixes strings and numbers"),
+], ids=["continuous", "nan", "mixed"])
+def test_labels_of_deep_conditional_models_are_validated(y, match):
+    X = np.random.RandomState(0).normal(size=(100, 2))
+    model = MAF(hidden_sizes=(8,), max_epochs=1, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y)
+    assert not hasattr(model, "module_")

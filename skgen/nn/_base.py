@@ -204,6 +204,28 @@ n_iter_no_change : object
     return decorate
 
 
+def _standardization(X):
+    """Per-feature shift and scale that map ``X`` to mean 0 and variance 1.
+
+    A constant column (spread below ``1e-12`` of its magnitude, i.e. rounding
+    noise) is shifted by its exact value and not scaled, so that its training
+    values reach the network as exact zeros: the mean of a column of ``1e20``
+    is off by rounding, and that residual would otherwise enter the network
+    as values of ``1e4`` and more.
+    """
+    shift = X.mean(axis=0)
+    scale = X.std(axis=0)
+    constant = ~(scale > 1e-12 * (1.0 + np.abs(shift)))
+    if X.shape[0]:
+        shift = np.where(constant, np.median(X, axis=0), shift)
+    return shift, np.where(constant, 1.0, scale)
+
+
+#: Largest standardized magnitude the float32 networks are fed; beyond it
+#: products overflow to inf.
+_MAX_STANDARDIZED = 1e30
+
+
 class TrainingRun:
     """What one call of ``fit`` is training; every training hook receives it.
 
@@ -387,9 +409,7 @@ class BaseDeepGenerative(BaseGenerative):
             codes, n_classes = None, 0
 
         if self._standardize:
-            self._x_shift = X.mean(axis=0)
-            scale = X.std(axis=0)
-            self._x_scale = np.where(scale > 1e-12 * (1 + np.abs(self._x_shift)), scale, 1.0)
+            self._x_shift, self._x_scale = _standardization(X)
         else:
             self._x_shift, self._x_scale = np.zeros(d), np.ones(d)
         self._log_scale_sum = float(np.sum(np.log(self._x_scale)))
@@ -651,7 +671,16 @@ class BaseDeepGenerative(BaseGenerative):
         chunk = self._inference_chunk_size(module, dtype)
         for start in range(0, X.shape[0], chunk):
             sl = slice(start, start + chunk)
-            xb = torch.as_tensor(self._standardize_X(X[sl]), dtype=dtype).to(device)
+            xs = self._standardize_X(X[sl])
+            if dtype == torch.float32 and not np.all(np.abs(xs) <= _MAX_STANDARDIZED):
+                worst = float(np.max(np.abs(xs)))
+                raise ValueError(
+                    f"X holds values {worst:.3g} training standard deviations from the "
+                    f"training data, beyond the float32 range {type(self).__name__}'s "
+                    "network computes in. Such rows have no meaningful density under "
+                    "this model; check the data (units, a stray huge value)."
+                )
+            xb = torch.as_tensor(xs, dtype=dtype).to(device)
             if codes is not None or not hasattr(self, "classes_"):
                 yb = None if codes is None else torch.as_tensor(codes[sl]).to(device)
                 result[sl] = self._batch_log_prob(module, xb, yb, log_prob)

@@ -43,7 +43,8 @@ def row_keys(X, seed):
     -------
     keys : ndarray of shape (n,) of uint64
     """
-    bits = np.ascontiguousarray(X, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    with np.errstate(over="ignore"):  # beyond float32's range a row hashes as inf
+        bits = np.ascontiguousarray(X, dtype=np.float32).view(np.uint32).astype(np.uint64)
     keys = _mix(np.full(bits.shape[0], np.uint64(seed % 2**64)))
     for j in range(bits.shape[1]):  # a loop over features, not rows
         keys = _mix(keys ^ bits[:, j])
