@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.utils._param_validation import StrOptions
 
-__all__ = ["data_arrays", "data_frames", "estimator_params", "estimators"]
+__all__ = [
+    "data_arrays",
+    "data_frames",
+    "estimator_params",
+    "estimators",
+    "hostile_data",
+]
 
 _FLOATS = dict(allow_nan=False, allow_infinity=False, width=64)
 
@@ -89,6 +95,73 @@ def data_frames(**kwargs):
     return data_arrays(**kwargs).map(
         lambda X: pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
     )
+
+
+@st.composite
+def hostile_data(draw, *, max_samples=40, max_features=5):
+    """Strategy for the awkward data real tables contain, to fuzz estimators with.
+
+    Columns of scales from ``1e-8`` to ``1e12`` with offsets up to ``1e12``,
+    duplicated columns, constant columns, one to three rows or more features
+    than rows, float16/float32/float64, integer or boolean dtypes, and
+    DataFrames. Every value is finite: an estimator must fit it and give
+    finite log-densities to its training rows, or refuse it with a clear
+    ``ValueError``.
+
+    Parameters
+    ----------
+    max_samples, max_features : int, default=40, 5
+        Largest number of rows and columns.
+
+    Returns
+    -------
+    strategy : hypothesis strategy of ndarray or DataFrame
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hypothesis import given, settings
+    >>> from skgen.testing.strategies import hostile_data
+    >>> @settings(max_examples=20, database=None, deadline=None)
+    ... @given(X=hostile_data())
+    ... def test_finite(X):
+    ...     assert np.isfinite(np.asarray(X, dtype=float)).all()
+    >>> test_finite()
+    """
+    import pandas as pd
+
+    shape = draw(st.sampled_from(["tall", "tiny", "wide"]))
+    if shape == "tiny":
+        n, d = draw(st.integers(1, 3)), draw(st.integers(1, max_features))
+    elif shape == "wide":
+        d = draw(st.integers(3, max_features + 3))
+        n = draw(st.integers(2, d - 1))
+    else:
+        n, d = draw(st.integers(10, max_samples)), draw(st.integers(1, max_features))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = rng.standard_normal((n, d))
+    log_scale = draw(hnp.arrays(np.float64, d, elements=st.sampled_from([-8.0, -3.0, 0.0,
+                                                                          3.0, 8.0, 12.0])))
+    offset = draw(hnp.arrays(np.float64, d, elements=st.sampled_from([0.0, 1.0, -1e3, 1e6,
+                                                                       1e12])))
+    X = offset + 10.0**log_scale * X
+    if d > 1 and draw(st.booleans()):  # a duplicated column
+        X[:, -1] = X[:, 0]
+    if draw(st.booleans()):  # a constant column
+        X[:, draw(st.integers(0, d - 1))] = draw(st.sampled_from([0.0, 3.0, 0.1, 1e9 + 0.1,
+                                                                   1e-4, 1e20]))
+    kind = draw(st.sampled_from(["float64", "float32", "float16", "int", "bool"]))
+    if kind == "int":
+        X = np.clip(np.round(X), -2**62, 2**62).astype(np.int64)
+    elif kind == "bool":
+        X = X > np.median(X, axis=0)
+    elif kind != "float64":
+        with np.errstate(over="ignore"):
+            X = X.astype(kind)
+        X = np.where(np.isfinite(X), X, np.finfo(kind).max / 2).astype(kind)
+    if draw(st.booleans()):
+        return pd.DataFrame(X, columns=[f"c{j}" for j in range(d)])
+    return X
 
 
 def _options(cls, name):
