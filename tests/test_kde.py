@@ -92,8 +92,8 @@ def test_matches_sklearn_where_sklearn_is_right(kernel, d):
     rng = np.random.RandomState(d)
     X = rng.normal(size=(300, d))
     Y = np.vstack([rng.normal(size=(100, d)), X[:40], rng.normal(size=(10, d)) * 4])
-    ours = KernelDensity(bandwidth=0.7, kernel=kernel).fit(X).score_samples(Y)
-    sk = SkKernelDensity(bandwidth=0.7, kernel=kernel).fit(X).score_samples(Y)
+    ours = KernelDensity(metric="euclidean", bandwidth=0.7, kernel=kernel).fit(X).score_samples(Y)
+    sk = SkKernelDensity(metric="euclidean", bandwidth=0.7, kernel=kernel).fit(X).score_samples(Y)
     oracle = brute_force_log_density(X, Y, 0.7, kernel)
     _assert_log_density_close(ours, oracle)
     if kernel == "cosine" and d % 2 == 0:
@@ -122,7 +122,7 @@ def test_far_points_in_32_dimensions_match_brute_force(kernel):
     rng = np.random.RandomState(0)
     X = rng.normal(scale=4.0, size=(200, 32))
     Y = np.vstack([rng.normal(scale=4.0, size=(60, 32)), X[:20], X[:5] + 300.0])
-    kde = KernelDensity(bandwidth=0.5, kernel=kernel).fit(X)
+    kde = KernelDensity(metric="euclidean", bandwidth=0.5, kernel=kernel).fit(X)
     ours = kde.score_samples(Y)
     oracle = brute_force_log_density(X, Y, 0.5, kernel)
     assert np.all(np.isfinite(ours))
@@ -137,7 +137,7 @@ def test_data_far_from_their_mean_use_exact_distances(kernel):
     rng = np.random.RandomState(1)
     X = np.vstack([rng.normal(size=(60, 3)) * 0.01 - 1e4, rng.normal(size=(60, 3)) * 0.01 + 1e4])
     Y = X[::4] + rng.normal(size=(30, 3)) * 0.004
-    ours = KernelDensity(bandwidth=0.01, kernel=kernel).fit(X).score_samples(Y)
+    ours = KernelDensity(metric="euclidean", bandwidth=0.01, kernel=kernel).fit(X).score_samples(Y)
     _assert_log_density_close(ours, brute_force_log_density(X, Y, 0.01, kernel), rtol=1e-12)
 
 
@@ -151,7 +151,7 @@ def test_chunked_evaluation(kernel, monkeypatch):
     X = rng.normal(size=(50, 4))
     Y = np.vstack([rng.normal(size=(20, 4)), X[:10], X[:6] + 60.0])
     Y = Y[rng.permutation(len(Y))]
-    ours = KernelDensity(bandwidth=0.4, kernel=kernel).fit(X).score_samples(Y)
+    ours = KernelDensity(metric="euclidean", bandwidth=0.4, kernel=kernel).fit(X).score_samples(Y)
     _assert_log_density_close(ours, brute_force_log_density(X, Y, 0.4, kernel))
 
 
@@ -162,7 +162,7 @@ def test_single_point_closed_form_1d(kernel):
          "exponential": 2.0, "linear": 1.0, "cosine": 4 / math.pi}[kernel]
     h = 0.3
     x = np.array([-1e3, -0.29, -0.1, 0.0, 0.05, 0.2999, 0.31, 2.0, 1e3])
-    kde = KernelDensity(bandwidth=h, kernel=kernel).fit([[0.0]])
+    kde = KernelDensity(metric="euclidean", bandwidth=h, kernel=kernel).fit([[0.0]])
     with np.errstate(divide="ignore"):
         expected = np.log(_radial_profile(kernel, np.abs(x) / h)) - math.log(c * h)
     if kernel == "gaussian":
@@ -188,7 +188,7 @@ def test_hypothesis_matches_brute_force(data):
     if kernel in COMPACT:  # rounding decides membership exactly at the support edge
         r = np.sqrt(((Y[:, None, :] - X[None, :, :]) ** 2).sum(-1)) / h
         assume(np.all(np.abs(r - 1) > 1e-6))
-    ours = KernelDensity(bandwidth=h, kernel=kernel).fit(X).score_samples(Y)
+    ours = KernelDensity(metric="euclidean", bandwidth=h, kernel=kernel).fit(X).score_samples(Y)
     _assert_log_density_close(ours, brute_force_log_density(X, Y, h, kernel))
 
 
@@ -210,7 +210,7 @@ def test_density_integrates_to_one_1d(kernel):
     breaks = np.concatenate([X.ravel(), X.ravel() - h, X.ravel() + h,
                              np.arange(-1.3 - 60 * h, 3.05 + 60 * h, h / 2)])
     nodes, weights = _gauss_legendre_pieces(np.unique(breaks))
-    kde = KernelDensity(bandwidth=h, kernel=kernel).fit(X)
+    kde = KernelDensity(metric="euclidean", bandwidth=h, kernel=kernel).fit(X)
     total = np.sum(weights * np.exp(kde.score_samples(nodes[:, None])))
     assert total == pytest.approx(1.0, abs=1e-10)
 
@@ -220,7 +220,7 @@ def test_density_integrates_to_one_2d(kernel):
     # Polar coordinates around a single training point: the integrand r p(x) is
     # smooth on each radial piece; the trapezoid rule in angle is exact here.
     h, center = 0.8, np.array([0.3, -1.2])
-    kde = KernelDensity(bandwidth=h, kernel=kernel).fit(center[None, :])
+    kde = KernelDensity(metric="euclidean", bandwidth=h, kernel=kernel).fit(center[None, :])
     r, wr = _gauss_legendre_pieces(np.arange(0, 60 * h + h / 2, h / 2))
     theta = np.linspace(0, 2 * np.pi, 16, endpoint=False)
     R, TH = np.meshgrid(r, theta, indexing="ij")
@@ -240,7 +240,7 @@ def test_density_integrates_to_one_2d_several_points(kernel):
     step = h / (10 if kernel == "exponential" else 20)
     g = np.arange(-reach, reach, step) + step / 2
     G = np.column_stack([np.repeat(g, g.size), np.tile(g, g.size)])
-    kde = KernelDensity(bandwidth=h, kernel=kernel).fit(X)
+    kde = KernelDensity(metric="euclidean", bandwidth=h, kernel=kernel).fit(X)
     total = np.exp(kde.score_samples(G)).sum() * step**2
     assert total == pytest.approx(1.0, abs=1e-3 if kernel == "tophat" else 2e-5)
 
@@ -259,7 +259,7 @@ def _kde_cdf_1d(kde, X, h):
 def test_samples_follow_density_1d_ks(kernel):
     X = np.array([[-2.0], [-1.6], [0.0], [0.3], [2.5]])
     h = 0.7
-    kde = KernelDensity(bandwidth=h, kernel=kernel, random_state=0).fit(X)
+    kde = KernelDensity(metric="euclidean", bandwidth=h, kernel=kernel, random_state=0).fit(X)
     samples = kde.sample(4000).ravel()
     assert stats.kstest(samples, _kde_cdf_1d(kde, X, h)).pvalue > 1e-3
 
@@ -270,7 +270,7 @@ def test_kernel_draws_have_the_radial_law(kernel, d):
     # With one training point, sample - point = h * (kernel draw): its radius has
     # density proportional to r^(d-1) K(r) and its direction is uniform.
     h = 0.5
-    kde = KernelDensity(bandwidth=h, kernel=kernel, random_state=1).fit(np.ones((1, d)))
+    kde = KernelDensity(metric="euclidean", bandwidth=h, kernel=kernel, random_state=1).fit(np.ones((1, d)))
     noise = (kde.sample(3000) - 1.0) / h
     radius = np.linalg.norm(noise, axis=1)
     total = _radial_moment(kernel, d, d - 1)
@@ -292,7 +292,7 @@ def test_sample_moments_2d(kernel):
     rng = np.random.RandomState(3)
     X = rng.normal(size=(12, 2)) * [1.0, 2.0] + [3.0, -1.0]
     h, n_draws = 0.9, 40000
-    kde = KernelDensity(bandwidth=h, kernel=kernel, random_state=4).fit(X)
+    kde = KernelDensity(metric="euclidean", bandwidth=h, kernel=kernel, random_state=4).fit(X)
     S = kde.sample(n_draws)
     c = _radial_moment(kernel, 2, 3) / (2 * _radial_moment(kernel, 2, 1))
     mean = X.mean(axis=0)
@@ -307,7 +307,7 @@ def test_sample_moments_2d(kernel):
 
 def test_samples_come_out_in_random_order():
     X = np.r_[np.zeros(50), np.full(50, 100.0)][:, None]
-    S = KernelDensity(bandwidth=0.1, kernel="tophat", random_state=0).fit(X).sample(400)
+    S = KernelDensity(metric="euclidean", bandwidth=0.1, kernel="tophat", random_state=0).fit(X).sample(400)
     labels = S.ravel() > 50
     changes = np.count_nonzero(np.diff(labels))
     assert 150 < changes < 250  # ~200 for a random order, 1 when grouped
@@ -331,8 +331,8 @@ def test_bandwidth_rules_match_sklearn_on_standardized_data(rule):
     if rule == "silverman":  # make min(std, IQR / 1.349) equal to std
         X = np.random.RandomState(0).uniform(-1, 1, size=(37, 3))
         X = (X - X.mean(0)) / X.std(0)
-    kde = KernelDensity(bandwidth=rule).fit(X)
-    sk = SkKernelDensity(bandwidth=rule).fit(X)
+    kde = KernelDensity(metric="euclidean", bandwidth=rule).fit(X)
+    sk = SkKernelDensity(metric="euclidean", bandwidth=rule).fit(X)
     assert kde.bandwidth_ == pytest.approx(sk.bandwidth_, rel=1e-12)
     assert kde.bandwidth == rule  # the parameter is never overwritten
     assert_allclose(kde.score_samples(X[:5]), sk.score_samples(X[:5]), rtol=1e-9)
@@ -343,32 +343,32 @@ def test_bandwidth_rules_match_sklearn_on_standardized_data(rule):
 def test_bandwidth_rule_follows_data_scale_and_kernel_width(kernel):
     """Scaling the data scales the rule; every kernel gets the same spread."""
     X = np.random.RandomState(1).normal(size=(400, 2)) * [3.0, 0.5]
-    h1 = KernelDensity(kernel=kernel).fit(X).bandwidth_
-    h10 = KernelDensity(kernel=kernel).fit(10 * X).bandwidth_
+    h1 = KernelDensity(metric="euclidean", kernel=kernel).fit(X).bandwidth_
+    h10 = KernelDensity(metric="euclidean", kernel=kernel).fit(10 * X).bandwidth_
     assert h10 == pytest.approx(10 * h1, rel=1e-12)
     # per-coordinate std of the kernel bump, measured from its samples
-    kde = KernelDensity(kernel=kernel).fit(np.zeros((1, 2)) + [[0, 0]])
+    kde = KernelDensity(metric="euclidean", kernel=kernel).fit(np.zeros((1, 2)) + [[0, 0]])
     kde.bandwidth_ = h1
     bumps = kde.sample(40000, random_state=0)
-    gauss_h = KernelDensity(kernel="gaussian").fit(X).bandwidth_
+    gauss_h = KernelDensity(metric="euclidean", kernel="gaussian").fit(X).bandwidth_
     assert bumps.std(0) == pytest.approx([gauss_h, gauss_h], rel=0.03)
 
 
 def test_float_bandwidth_is_used_as_given():
-    kde = KernelDensity(bandwidth=2).fit(np.zeros((3, 1)) + [[0], [1], [2]])
+    kde = KernelDensity(metric="euclidean", bandwidth=2).fit(np.zeros((3, 1)) + [[0], [1], [2]])
     assert kde.bandwidth_ == 2.0 and isinstance(kde.bandwidth_, float)
 
 
 def test_score_is_mean_log_likelihood():
     X = np.random.RandomState(0).normal(size=(40, 2))
-    kde = KernelDensity(bandwidth=0.5).fit(X)
+    kde = KernelDensity(metric="euclidean", bandwidth=0.5).fit(X)
     assert kde.score(X) == pytest.approx(kde.score_samples(X).mean())
 
 
 @pytest.mark.parametrize("bandwidth", [0, -1.0, "auto", None])
 def test_bad_bandwidth_raises(bandwidth):
     with pytest.raises(ValueError, match="bandwidth"):
-        KernelDensity(bandwidth=bandwidth).fit(np.zeros((3, 1)))
+        KernelDensity(metric="euclidean", bandwidth=bandwidth).fit(np.zeros((3, 1)))
 
 
 def test_unknown_kernel_raises():
@@ -409,7 +409,7 @@ def test_read_only_input_reaches_torch_as_writable_arrays(kernel, monkeypatch):
     X.setflags(write=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        kd = KernelDensity(kernel=kernel, bandwidth=0.5).fit(X)
+        kd = KernelDensity(metric="euclidean", kernel=kernel, bandwidth=0.5).fit(X)
         scores = kd.score_samples(X)
         kd._fit_X.setflags(write=False)  # e.g. a model loaded from a memory map
         again = kd.score_samples(X)

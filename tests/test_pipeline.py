@@ -241,7 +241,7 @@ def test_grid_search_selects_kde_bandwidth_by_held_out_likelihood_in_original_un
     for train, test in cv.split(X):
         sd = X[train].std()
         for i, h in enumerate(bandwidths):
-            kde = KernelDensity(bandwidth=h * sd).fit(X[train])
+            kde = KernelDensity(metric="euclidean", bandwidth=h * sd).fit(X[train])
             manual[i] += kde.score_samples(X[test]).mean() / cv.get_n_splits()
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], manual, rtol=1e-9)
     assert search.best_params_["kerneldensity__bandwidth"] == bandwidths[np.argmax(manual)]

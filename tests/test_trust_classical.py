@@ -1,0 +1,138 @@
+"""Regression tests of the issue "Trust" for the classical models, preprocessing and
+pipelines: one test per item, named after the item number."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
+
+from skgen.classical import (
+    FactorAnalysis,
+    Gaussian,
+    Histogram,
+    KernelDensity,
+    ProbabilisticPCA,
+)
+from skgen.pipeline import make_density_pipeline
+from skgen.preprocessing import Dequantizer
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _gaussian_kde_oracle(X, Y, H):
+    """Gaussian KDE with bandwidth matrix ``H``, from coordinate differences."""
+    L = np.linalg.cholesky(H)
+    diff = np.linalg.solve(L, (Y[:, None, :] - X[None, :, :]).reshape(-1, X.shape[1]).T)
+    maha = (diff**2).sum(0).reshape(len(Y), len(X))
+    d = X.shape[1]
+    return (logsumexp(-0.5 * maha, axis=1) - np.log(len(X))
+            - 0.5 * d * np.log(2 * np.pi) - np.sum(np.log(np.diag(L))))
+
+
+# ------------------------------------------------------------------- item 2
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("metric", ["whitened", "standardized", "euclidean"])
+def test_item2_kde_is_finite_and_exact_on_features_of_very_different_scales(seed, metric):
+    X = np.random.RandomState(seed).normal(size=(20, 3)) * [1e-20, 10, 1e8]
+    kde = KernelDensity(metric=metric).fit(X)
+    scores = kde.score_samples(X[:3])
+    assert np.all(np.isfinite(scores))
+    # In the units of X the scale matrix of a bump is bandwidth_matrix_.
+    Z = X / [1e-20, 10, 1e8]  # the oracle works on rescaled rows, then corrects
+    H = kde.bandwidth_matrix_ / np.outer([1e-20, 10, 1e8], [1e-20, 10, 1e8])
+    oracle = _gaussian_kde_oracle(Z, Z[:3], H) - np.log(1e-20 * 10 * 1e8)
+    assert_allclose(scores, oracle, rtol=1e-9)
+    if metric != "euclidean":  # a bump as wide as each feature: the density varies
+        assert np.ptp(kde.score_samples(X)) > 0.5
+
+
+@pytest.mark.parametrize("kernel", ["tophat", "epanechnikov"])
+def test_item2_compact_kernel_rows_outside_the_support_are_checked(kernel):
+    # Huge coordinates in bandwidth units: the expanded product cannot tell
+    # -inf (outside every bump) from a bump's inside; the direct recomputation can.
+    X = np.random.RandomState(1).normal(size=(20, 3)) * [1e-20, 10, 1e8]
+    for h in (1e-4, 1e-2):
+        kde = KernelDensity(metric="euclidean", kernel=kernel, bandwidth=h).fit(X)
+        assert np.all(np.isfinite(kde.score_samples(X)))  # each row is in its own bump
+
+
+# ------------------------------------------------------------------- item 3
+def test_item3_kde_keeps_its_own_copy_of_the_training_rows():
+    X = np.random.RandomState(0).normal(size=(50, 2))
+    kde = KernelDensity(random_state=0).fit(X)
+    before = kde.score_samples(X[:5].copy())
+    sample = kde.sample(4, random_state=0)
+    query = X[:5].copy()
+    X += 100  # the caller reuses its array
+    assert_allclose(kde.score_samples(query), before, rtol=0, atol=0)
+    assert_allclose(kde.sample(4, random_state=0), sample, rtol=0, atol=0)
+
+
+# ------------------------------------------------------------------ item 12
+def test_item12_default_kde_is_as_good_on_raw_data_as_after_scaling():
+    from sklearn.datasets import load_wine
+    from sklearn.model_selection import KFold, cross_val_score
+
+    X = load_wine(as_frame=True).data
+    cv = KFold(5, shuffle=True, random_state=0)
+    raw = cross_val_score(KernelDensity(), X, cv=cv).mean()
+    scaled = cross_val_score(
+        make_density_pipeline(StandardScaler(), KernelDensity(metric="euclidean")), X, cv=cv
+    ).mean()
+    assert raw > scaled - 0.5  # was -168 against -19.8
+    assert raw > -25
+
+
+def test_item12_metrics_and_bandwidth_semantics():
+    X = np.random.RandomState(0).normal(size=(80, 2)) @ [[2.0, 0.0], [1.5, 0.1]]
+    # a float bandwidth is in units of the metric; "euclidean" is scikit-learn's
+    from sklearn.neighbors import KernelDensity as SkKernelDensity
+
+    eu = KernelDensity(metric="euclidean", bandwidth=0.3).fit(X)
+    sk = SkKernelDensity(bandwidth=0.3).fit(X)
+    assert_allclose(eu.score_samples(X), sk.score_samples(X), rtol=1e-9)
+    # "standardized" is a StandardScaler in front
+    st = KernelDensity(metric="standardized", bandwidth=0.3).fit(X)
+    pipe = make_density_pipeline(StandardScaler(), KernelDensity(metric="euclidean",
+                                                                 bandwidth=0.3)).fit(X)
+    assert_allclose(st.score_samples(X), pipe.score_samples(X), rtol=1e-9)
+    # "whitened" is scipy's gaussian_kde with a covariance divided by n
+    wh = KernelDensity(bandwidth="scott").fit(X)
+    assert_allclose(wh.bandwidth_matrix_, np.cov(X.T, bias=True) * wh.bandwidth_**2)
+    assert_allclose(wh.score_samples(X[:5]), _gaussian_kde_oracle(X, X[:5], wh.bandwidth_matrix_),
+                    rtol=1e-9)
+    S = KernelDensity(bandwidth=0.5, random_state=0).fit(X).sample(40000)
+    assert_allclose(np.cov(S.T, bias=True), np.cov(X.T, bias=True) * 1.25, rtol=0.05, atol=0.01)
+    # linearly dependent features: a clear error naming the alternative
+    with pytest.raises(ValueError, match="metric='standardized'"):
+        KernelDensity().fit(np.c_[X, X[:, 0] - X[:, 1]])
+    assert np.isfinite(KernelDensity(metric="standardized").fit(np.c_[X, X[:, 0]]).score(X[:, [0, 1, 0]]))
+    # a constant feature is fine in every metric
+    Xc = np.c_[X, np.full(80, 4.0)]
+    for metric in ("whitened", "standardized", "euclidean"):
+        assert np.isfinite(KernelDensity(metric=metric).fit(Xc).score(Xc))
+
+
+def test_item12_old_pickles_measure_euclidean_distances():
+    import pickle
+
+    X = np.random.RandomState(0).normal(size=(30, 2)) * [1.0, 5.0]
+    kde = KernelDensity(metric="euclidean", bandwidth=0.4).fit(X)
+    state = kde.__dict__.copy()
+    for key in ("metric", "_fit_Z", "_metric_back", "_log_det_metric", "bandwidth_matrix_"):
+        del state[key]  # what a model pickled by skgen 0.1 holds
+    old = KernelDensity.__new__(KernelDensity)
+    old.__setstate__(state)
+    assert old.get_params()["metric"] == "euclidean"
+    assert_allclose(pickle.loads(pickle.dumps(old)).score_samples(X), kde.score_samples(X))
