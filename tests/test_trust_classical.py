@@ -79,6 +79,51 @@ def test_item3_kde_keeps_its_own_copy_of_the_training_rows():
     assert_allclose(kde.sample(4, random_state=0), sample, rtol=0, atol=0)
 
 
+# ------------------------------------------------------------------- item 4
+@pytest.mark.parametrize("c, n", [(3.0, 200), (1e9 + 0.1, 200), (0.1, 200), (1e-4, 20),
+                                  (1e20, 200), (-7.5, 200), (0.0, 200)])
+def test_item4_histogram_constant_column_gets_one_bin_of_documented_width(c, n):
+    z = np.random.RandomState(0).normal(size=n)
+    X = np.c_[z, np.full(n, c)]
+    hist = Histogram().fit(X)
+    edges = hist.edges_[1]
+    assert edges.size == 2  # one bin
+    width = max(1.0, 1e-9 * abs(c))
+    assert edges[1] - edges[0] == pytest.approx(width, rel=1e-6)
+    assert edges[0] < c < edges[1]
+    # the density is the 1-D histogram of z divided by the width of that bin
+    one_d = Histogram(bins=hist.edges_[0].size - 1).fit(z[:, None])
+    log_width = np.log(edges[1] - edges[0])
+    assert_allclose(hist.score_samples(X), one_d.score_samples(z[:, None]) - log_width,
+                    rtol=1e-9)
+    S = hist.sample(20, random_state=0)
+    assert np.all(np.isfinite(hist.score_samples(S)))
+    # also with a fixed number of bins: the constant feature still gets one
+    assert Histogram(bins=4).fit(X).edges_[1].size == 2
+
+
+def test_item4_histogram_near_constant_column_does_not_depend_on_rounding_noise():
+    z = np.random.RandomState(0).normal(size=200)
+    c = 1e9 + 0.1
+    wobble = c * (1 + 1e-15 * np.random.RandomState(1).normal(size=200))
+    a = Histogram().fit(np.c_[z, np.full(200, c)])
+    b = Histogram().fit(np.c_[z, wobble])
+    assert a.log_density_.shape == b.log_density_.shape == (a.edges_[0].size - 1, 1)
+
+
+def test_item4_histogram_guard_counts_the_cells_it_allocates():
+    X = np.random.RandomState(0).normal(size=(10, 20))
+    hist = Histogram(bins=2, alpha=0.1).fit(X)  # 2**20 cells, a few MiB
+    assert hist.log_density_.size == 2**20
+    assert np.all(np.isfinite(hist.score_samples(X)))
+    with pytest.raises(ValueError, match=r"3\.49e\+09 bins.*fewer bins"):
+        Histogram(bins=3).fit(X)
+    # a failed fit leaves a fitted model as it was
+    with pytest.raises(ValueError):
+        hist.set_params(bins=3).fit(X)
+    assert hist.log_density_.size == 2**20
+
+
 # ------------------------------------------------------------------ item 12
 def test_item12_default_kde_is_as_good_on_raw_data_as_after_scaling():
     from sklearn.datasets import load_wine

@@ -10,13 +10,42 @@ from ..base import BaseGenerative
 
 __all__ = ["Histogram"]
 
+# Cells of the grid: each array over the grid (counts, log-densities, bin
+# probabilities) holds this many float64 at most (400 MB).
 _MAX_BINS = 50_000_000
+
+# A feature whose training values span at most this fraction of their magnitude
+# is constant (up to rounding): it gets one bin of width max(1, _MIN_REL_WIDTH * |value|).
+_MIN_REL_WIDTH = 1e-9
+
+
+def _flat_features(low, high):
+    """Features whose range is at most ``_MIN_REL_WIDTH`` times their magnitude.
+
+    Returns
+    -------
+    ndarray of shape (d,) of bool
+    """
+    return high - low <= _MIN_REL_WIDTH * np.maximum(np.abs(low), np.abs(high))
+
+
+def _widen_flat(low, high, flat):
+    """One bin of width ``max(1, _MIN_REL_WIDTH * |centre|)`` around each flat feature.
+
+    Returns
+    -------
+    low, high : ndarray of shape (d,)
+    """
+    centre = 0.5 * (low + high)
+    half = 0.5 * np.maximum(1.0, _MIN_REL_WIDTH * np.abs(centre))
+    return np.where(flat, centre - half, low), np.where(flat, centre + half, high)
 
 
 def _scott_bins(X, low, high):
     """Number of bins per feature from Scott's multivariate rule.
 
     Bin width ``h_j = 3.5 sigma_j n^(-1/(d+2))`` (Scott, 1992, section 3.4).
+    Features without spread get one bin.
 
     Returns
     -------
@@ -24,9 +53,10 @@ def _scott_bins(X, low, high):
     """
     n, d = X.shape
     h = 3.5 * X.std(axis=0) * n ** (-1.0 / (d + 2))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         k = np.ceil((high - low) / h)
-    return np.where(np.isfinite(k) & (k >= 1), k, 1).astype(int)
+    # capped before the cast, so that the guard sees the real (huge) count
+    return np.where(np.isfinite(k) & (k >= 1), np.minimum(k, 2.0**62), 1).astype(np.int64)
 
 
 def _warn_if_mostly_empty(in_empty_bin, outside, n_bins):
@@ -73,10 +103,14 @@ class Histogram(BaseGenerative):
     bins : int, sequence of int or "scott", default="scott"
         Number of bins per feature (one int for all, or one per feature).
         ``"scott"`` uses Scott's multivariate rule, width
-        ``3.5 * std * n ** (-1 / (d + 2))`` per feature.
+        ``3.5 * std * n ** (-1 / (d + 2))`` per feature. The grid may hold at
+        most 5e7 bins in all; more raise a ``ValueError``.
     range : sequence of (low, high) pairs or None, default=None
         Extent of the grid per feature; ``None`` uses the data's min and max.
-        Points outside have density zero.
+        Points outside have density zero. With ``None``, a constant feature
+        (one whose values span at most ``1e-9`` times their magnitude, so
+        also one constant up to rounding) gets a single bin of width
+        ``max(1, 1e-9 * |value|)`` centred on its value, whatever ``bins``.
     alpha : float, default=0.0
         Pseudo-count added to every bin (additive smoothing), so that empty
         bins inside the grid get a positive density. With ``alpha=0``,
@@ -122,6 +156,8 @@ class Histogram(BaseGenerative):
         n, d = X.shape
         if self.range is None:
             low, high = X.min(axis=0), X.max(axis=0)
+            flat = _flat_features(low, high)
+            low, high = _widen_flat(low, high, flat)
         else:
             rng = np.asarray(self.range, dtype=float)
             if rng.shape != (d, 2) or np.any(rng[:, 1] <= rng[:, 0]):
@@ -129,23 +165,25 @@ class Histogram(BaseGenerative):
                     f"range must be {d} (low, high) pairs with low < high, got {self.range!r}."
                 )
             low, high = rng[:, 0], rng[:, 1]
-        # A constant feature gets a unit-width bin centred on its value.
-        flat = high <= low
-        low, high = np.where(flat, low - 0.5, low), np.where(flat, high + 0.5, high)
+            flat = np.zeros(d, dtype=bool)
         if isinstance(self.bins, str):
             nbins = _scott_bins(X, low, high)
         else:
-            nbins = np.broadcast_to(np.asarray(self.bins, dtype=int), (d,)).copy()
+            nbins = np.broadcast_to(np.asarray(self.bins, dtype=np.int64), (d,)).copy()
             if np.any(nbins < 1):
                 raise ValueError(f"bins must be positive, got {self.bins!r}.")
-        if np.prod(nbins.astype(float)) > _MAX_BINS:
+        nbins[flat] = 1  # no spread to split
+        cells = float(np.prod(nbins.astype(float)))
+        if cells > _MAX_BINS:
             raise ValueError(
-                f"The grid would have {np.prod(nbins.astype(float)):.3g} bins "
-                f"(more than {_MAX_BINS:.0e}); use fewer bins per feature or a "
-                "smoother density (KernelDensity, GaussianMixture) in high dimension."
+                f"The grid would have {cells:.3g} bins (more than {_MAX_BINS:.0e}); use "
+                "fewer bins per feature or a smoother density (KernelDensity, "
+                "GaussianMixture) in high dimension."
             )
         self.edges_ = [np.linspace(lo, hi, k + 1) for lo, hi, k in zip(low, high, nbins)]
-        counts, _ = np.histogramdd(X, bins=self.edges_)
+        idx, _ = self._bin_index(X)
+        flat_idx = np.ravel_multi_index(idx, tuple(nbins))
+        counts = np.bincount(flat_idx, minlength=int(cells)).astype(float).reshape(nbins)
         widths = [np.diff(e) for e in self.edges_]
         log_vol = sum(np.log(w).reshape([-1 if j == i else 1 for j in range(d)])
                       for i, w in enumerate(widths))
