@@ -98,10 +98,14 @@ def test_sample_covariance_matches_the_model(X, Model):
 def test_factor_analysis_matches_sklearn_and_scipy(X):
     params = dict(n_components=3, random_state=0, tol=1e-4)
     fa = FactorAnalysis(**params).fit(X)
-    sk = skd.FactorAnalysis(**params).fit(X)
-    np.testing.assert_allclose(fa.score_samples(X), sk.score_samples(X), rtol=1e-10)
-    np.testing.assert_allclose(fa.transform(X), sk.transform(X), rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(fa.get_covariance(), sk.get_covariance(), rtol=1e-10)
+    # skgen fits scikit-learn's model on standardized features (scale-equivariant)
+    scale = X.std(axis=0)
+    sk = skd.FactorAnalysis(**params).fit(X / scale)
+    np.testing.assert_allclose(fa.score_samples(X),
+                               sk.score_samples(X / scale) - np.sum(np.log(scale)), rtol=1e-10)
+    np.testing.assert_allclose(fa.transform(X), sk.transform(X / scale), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(fa.get_covariance(),
+                               sk.get_covariance() * np.outer(scale, scale), rtol=1e-10)
     C = fa.components_.T @ fa.components_ + np.diag(fa.noise_variance_)
     expected = stats.multivariate_normal(fa.mean_, C).logpdf(X)
     np.testing.assert_allclose(fa.score_samples(X), expected, rtol=1e-10)

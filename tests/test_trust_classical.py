@@ -124,6 +124,33 @@ def test_item4_histogram_guard_counts_the_cells_it_allocates():
     assert hist.log_density_.size == 2**20
 
 
+# ------------------------------------------------------------------- item 5
+def test_item5_factor_analysis_is_scale_equivariant():
+    X = np.random.RandomState(0).normal(size=(200, 2))
+    small = FactorAnalysis(random_state=0).fit(X)
+    big = FactorAnalysis(random_state=0).fit(X * 1e8)
+    scores = big.score_samples(X[:4] * 1e8)
+    assert_allclose(scores, small.score_samples(X[:4]) - 2 * np.log(1e8), rtol=1e-6)
+    assert_allclose(big.noise_variance_, small.noise_variance_ * 1e16, rtol=1e-6)
+    # the density is that of the model's own covariance (scipy as the oracle)
+    from scipy.stats import multivariate_normal
+
+    oracle = multivariate_normal(big.mean_ / 1e8, big.get_covariance() / 1e16).logpdf(X[:4])
+    assert_allclose(scores, oracle - 2 * np.log(1e8), rtol=1e-9)
+    assert_allclose(big.loglike_[-1], small.loglike_[-1] - 200 * 2 * np.log(1e8), rtol=1e-6)
+
+
+def test_item5_factor_analysis_with_more_features_than_rows():
+    X = np.random.RandomState(0).normal(size=(8, 20))
+    fa = FactorAnalysis(random_state=0).fit(X)
+    assert fa.n_components_ == fa.components_.shape[0] <= 8
+    assert fa.sample(3, random_state=0).shape == (3, 20)
+    assert fa.transform(X).shape == (8, fa.n_components_)
+    assert np.all(np.isfinite(fa.score_samples(X)))
+    with pytest.raises(ValueError, match="n_components=9 must be at most"):
+        FactorAnalysis(n_components=9).fit(X)
+
+
 # ------------------------------------------------------------------ item 12
 def test_item12_default_kde_is_as_good_on_raw_data_as_after_scaling():
     from sklearn.datasets import load_wine

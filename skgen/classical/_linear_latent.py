@@ -53,7 +53,13 @@ def _ppca_log_density(X, mean, axes, variances, noise_variance):
 
 
 def _lowrank_diag_log_density(X, mean, W, psi):
-    """Log-density under ``N(mean, W.T @ W + diag(psi))`` by Woodbury's identity.
+    """Log-density under ``N(mean, W.T @ W + diag(psi))``, in noise-whitened units.
+
+    With ``D = diag(sqrt(psi))`` the covariance is ``D (Ws.T Ws + I) D``,
+    ``Ws = W D^-1 = U S V`` (thin SVD), so the Mahalanobis term splits into the
+    residual off the rows of ``V`` plus ``sum (V xs)^2 / (1 + S^2)``. Both are
+    sums of squares: no large terms cancel, however small ``psi`` is against
+    the loadings (the Woodbury form subtracts two such terms).
 
     Parameters
     ----------
@@ -66,14 +72,26 @@ def _lowrank_diag_log_density(X, mean, W, psi):
     -------
     ndarray of shape (n,)
     """
-    d, k = X.shape[1], W.shape[0]
-    Xc = X - mean
-    W_psi = W / psi
-    chol = linalg.cholesky(np.eye(k) + W_psi @ W.T, lower=True)
-    A = linalg.solve_triangular(chol, W_psi @ Xc.T, lower=True)
-    maha = np.sum(Xc**2 / psi, axis=1) - np.sum(A**2, axis=0)
-    log_det = np.sum(np.log(psi)) + 2.0 * np.sum(np.log(np.diag(chol)))
+    d = X.shape[1]
+    sd = np.sqrt(psi)
+    Xs = (X - mean) / sd
+    _, S, V = linalg.svd(W / sd, full_matrices=False)
+    proj = Xs @ V.T
+    resid = Xs - proj @ V
+    maha = np.sum(resid**2, axis=1) + np.sum(proj**2 / (1.0 + S**2), axis=1)
+    log_det = 2.0 * np.sum(np.log(sd)) + np.sum(np.log1p(S**2))
     return -0.5 * (d * _LOG_2PI + log_det + maha)
+
+
+def _feature_scales(X):
+    """Per-feature standard deviations; 1 for constant features.
+
+    Returns
+    -------
+    ndarray of shape (d,)
+    """
+    std = X.std(axis=0)
+    return np.where(std > np.finfo(np.float64).eps * np.abs(X.mean(axis=0)), std, 1.0)
 
 
 class _LinearGaussianLatent(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseGenerative):
@@ -289,13 +307,16 @@ class FactorAnalysis(_LinearGaussianLatent):
     ``z ~ N(0, I_k)``, ``x = z @ components_ + mean_ + e`` with
     ``e ~ N(0, diag(noise_variance_))``. Fitted by maximum likelihood with
     scikit-learn's :class:`~sklearn.decomposition.FactorAnalysis` (SVD-based
-    iterations); skgen adds :meth:`sample` and evaluates the exact
-    log-density by Woodbury's identity in ``O(n d k)``.
+    iterations) on standardized features, so that the fit does not depend on
+    the units of each feature and no noise variance falls below ``1e-12``
+    times its feature's variance; skgen adds :meth:`sample` and evaluates the
+    exact log-density in ``O(n d k)`` in noise-whitened units.
 
     Parameters
     ----------
     n_components : int or None, default=None
-        Number of factors ``k``; ``None`` uses ``n_features``.
+        Number of factors ``k``, at most ``min(n_samples, n_features)``;
+        ``None`` uses that maximum.
     tol : float, default=1e-2
         Stopping tolerance on the log-likelihood increase.
     max_iter : int, default=1000
@@ -378,10 +399,17 @@ class FactorAnalysis(_LinearGaussianLatent):
 
     def _fit(self, X, y):
         self._check_two_samples(X)
-        d = X.shape[1]
-        k = d if self.n_components is None else self.n_components
-        if k > d:
-            raise ValueError(f"n_components={k} must be at most n_features = {d}.")
+        n, d = X.shape
+        k = min(n, d) if self.n_components is None else self.n_components
+        if k > min(n, d):
+            raise ValueError(
+                f"n_components={k} must be at most min(n_samples, n_features) = "
+                f"{min(n, d)}."
+            )
+        # Fitted on standardized features: the model is equivariant to scaling
+        # them, and scikit-learn's floor on the noise variances (1e-12) is then
+        # relative to each feature's variance instead of absolute.
+        scale = _feature_scales(X)
         fa = _sk_decomposition.FactorAnalysis(
             n_components=k,
             tol=self.tol,
@@ -390,13 +418,14 @@ class FactorAnalysis(_LinearGaussianLatent):
             iterated_power=self.iterated_power,
             rotation=self.rotation,
             random_state=self.random_state,
-        ).fit(X)
-        self.components_ = fa.components_
-        self.noise_variance_ = fa.noise_variance_
-        self.mean_ = fa.mean_
-        self.n_components_ = k
+        ).fit(X / scale)
+        self.components_ = fa.components_ * scale
+        self.noise_variance_ = fa.noise_variance_ * scale**2
+        self.mean_ = fa.mean_ * scale
+        self.n_components_ = self.components_.shape[0]
         self.n_iter_ = fa.n_iter_
-        self.loglike_ = fa.loglike_
+        shift = n * float(np.sum(np.log(scale)))  # log-likelihood in the units of X
+        self.loglike_ = [float(ll) - shift for ll in fa.loglike_]
         return self
 
     def _score_samples(self, X, y):
