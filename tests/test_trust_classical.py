@@ -151,6 +151,24 @@ def test_item5_factor_analysis_with_more_features_than_rows():
         FactorAnalysis(n_components=9).fit(X)
 
 
+# ------------------------------------------------------------------- item 6
+def test_item6_ppca_rank_test_is_scale_invariant():
+    X = np.random.RandomState(0).normal(size=(200, 2))
+    scaled = X * [1e-6, 1e6]
+    ppca = ProbabilisticPCA().fit(scaled)  # full rank: accepted
+    ref = ProbabilisticPCA().fit(X)
+    assert_allclose(ppca.score_samples(scaled), ref.score_samples(X), rtol=1e-6)
+    # k < d with a tiny but positive noise variance
+    X3 = np.c_[X, X[:, 0] + 1e-3 * np.random.RandomState(1).normal(size=200)] * [1e-6, 1e6, 1e-6]
+    fit = ProbabilisticPCA(n_components=2).fit(X3)
+    assert fit.noise_variance_ > 0 and np.all(np.isfinite(fit.score_samples(X3)))
+    # data really in a subspace are still refused
+    with pytest.raises(ValueError, match="subspace"):
+        ProbabilisticPCA().fit(np.c_[scaled, scaled[:, 1] * 3])
+    with pytest.raises(ValueError, match="subspace"):
+        ProbabilisticPCA(n_components=2).fit(np.c_[scaled, scaled[:, 1] * 3])
+
+
 # ------------------------------------------------------------------ item 12
 def test_item12_default_kde_is_as_good_on_raw_data_as_after_scaling():
     from sklearn.datasets import load_wine

@@ -254,14 +254,22 @@ class ProbabilisticPCA(_LinearGaussianLatent):
             n_components=k, svd_solver=self.svd_solver, random_state=self.random_state
         ).fit(X)
         variances = pca.explained_variance_ * (n - 1) / n  # the MLE, divided by n
+        Xc = X - pca.mean_
         if k < d:
-            total = float(np.sum(np.var(X, axis=0)))
-            noise = max((total - float(np.sum(variances))) / (d - k), 0.0)
+            # The mean squared residual off the kept axes: a sum of squares,
+            # accurate however small against the kept variances (their
+            # difference from the total variance is not).
+            resid = Xc - (Xc @ pca.components_.T) @ pca.components_
+            noise = float(np.sum(resid**2)) / (n * (d - k))
             smallest = noise
         else:
             noise = 0.0
             smallest = float(variances[-1])
-        if not smallest > 1e-12 * float(variances[0]):
+        # The rank is tested on standardized features: it does not depend on
+        # their units, while the eigenvalues of features of very different
+        # scales span any range.
+        rank = np.linalg.matrix_rank(Xc / _feature_scales(X))
+        if rank <= min(k, d - 1) or not smallest > 0:
             raise ValueError(
                 "The data lie in a subspace of dimension at most "
                 f"{k if k < d else d - 1}: the maximum-likelihood noise variance is "
