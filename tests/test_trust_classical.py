@@ -169,6 +169,31 @@ def test_item6_ppca_rank_test_is_scale_invariant():
         ProbabilisticPCA(n_components=2).fit(np.c_[scaled, scaled[:, 1] * 3])
 
 
+# ------------------------------------------------------------------ item 10
+def test_item10_dequantizer_noise_is_a_function_of_the_row():
+    X = np.random.RandomState(0).randint(0, 8, size=(100, 3)).astype(float)
+    dq = Dequantizer(random_state=0).fit(X)
+    full = dq.transform(X)
+    assert_allclose(dq.transform(X[10:20]), full[10:20], rtol=0, atol=0)
+    assert_allclose(dq.transform(X[::-1]), full[::-1], rtol=0, atol=0)
+    assert np.all((full * dq.n_levels_ >= X) & (full * dq.n_levels_ < X + 1))
+    # repeated training rows are still spread over their cell when fitting
+    Xt = dq.fit_transform(X[[0] * 50])
+    assert np.unique(Xt[:, 0]).size == 50
+    pipe = make_density_pipeline(Dequantizer(random_state=0), Gaussian()).fit(X)
+    assert_allclose(pipe.score_samples(X[10:20]), pipe.score_samples(X)[10:20], rtol=0, atol=0)
+    # without a seed: one noise, fixed at fit
+    free = Dequantizer().fit(X)
+    assert_allclose(free.transform(X[:5]), free.transform(X)[:5], rtol=0, atol=0)
+
+
+def test_item10_dequantizer_declares_positive_input():
+    from sklearn.utils.estimator_checks import check_positive_only_tag_during_fit
+
+    assert get_tags(Dequantizer()).input_tags.positive_only
+    check_positive_only_tag_during_fit("Dequantizer", Dequantizer())
+
+
 # ------------------------------------------------------------------ item 12
 def test_item12_default_kde_is_as_good_on_raw_data_as_after_scaling():
     from sklearn.datasets import load_wine

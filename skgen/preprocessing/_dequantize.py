@@ -47,8 +47,16 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     scale : bool, default=True
         Divide by ``n_levels`` so that the output lies in ``[0, 1)``.
     random_state : int, RandomState instance or None, default=None
-        Seed for the noise. An int gives the same noise at every call, so a
-        pipeline's ``score_samples`` is deterministic.
+        Seed for the noise: an int is used as it is (at every call, so
+        ``set_params(random_state=...)`` draws new noise without refitting);
+        ``None`` or a ``RandomState`` draws one seed at ``fit``. The noise added to a row by
+        :meth:`transform` is a function of the row's values and that seed
+        (hashed, counter-based random numbers), so a row gets the same noise
+        in any batch, order or call: a pipeline's ``score_samples`` of a row
+        does not depend on the other rows. :meth:`fit_transform` (what a
+        pipeline's ``fit`` calls) gives the ``j``-th repeat of a row the noise
+        of stream ``j``, so repeated training rows still cover their cell;
+        a row's first occurrence gets the noise of :meth:`transform`.
 
     Attributes
     ----------
@@ -58,6 +66,12 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Feature names, when ``X`` had string column names.
+
+    Notes
+    -----
+    The hashed noise comes from :mod:`skgen.nn` (:func:`skgen.nn.row_keys`,
+    :func:`skgen.nn.hashed_uniform`), imported at the first
+    :meth:`transform`, which imports torch.
 
     References
     ----------
@@ -110,12 +124,12 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         X = validate_data(self, X, dtype=np.float64, reset=True)
-        self._check_integers(X)
         if np.any(X < 0):
             raise ValueError(
-                "Dequantizer expects non-negative integer levels at fit; shift the "
-                "data so that the smallest level is 0."
+                "Negative values in data passed to Dequantizer: it expects non-negative "
+                "integer levels at fit; shift the data so that the smallest level is 0."
             )
+        self._check_integers(X)
         top = int(X.max())
         if self.n_levels is None:
             self.n_levels_ = top + 1
@@ -126,7 +140,63 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                     f"0..{self.n_levels - 1}. Increase n_levels."
                 )
             self.n_levels_ = int(self.n_levels)
+        if not isinstance(self.random_state, Integral):
+            self._noise_seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, then dequantize the training rows, repeated rows with fresh noise.
+
+        The ``j``-th occurrence of a row (``j = 0, 1, ...`` in the order of
+        ``X``) gets the noise of stream ``j`` of that row, so that repeats
+        spread over their cell instead of landing on one point; first
+        occurrences get the noise of :meth:`transform`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Integer training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_features)
+        """
+        self.fit(X, y)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        from ..nn import row_keys
+
+        keys = row_keys(X, self._seed())
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        repeat = np.ones(X.shape[0], dtype=bool)
+        repeat[first] = False
+        if repeat.any():  # number each row's occurrences 0, 1, ... in order
+            order = np.argsort(inverse, kind="stable")
+            sorted_groups = inverse[order]
+            starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+            sizes = np.diff(np.r_[starts, X.shape[0]])
+            occurrence = np.empty(X.shape[0])
+            occurrence[order] = np.arange(X.shape[0]) - np.repeat(starts, sizes)
+            keys[repeat] = row_keys(
+                np.c_[X[repeat], occurrence[repeat]], self._seed()
+            )
+        return self._add_noise(X, keys)
+
+    def _seed(self):
+        if isinstance(self.random_state, Integral):
+            return int(self.random_state)
+        return int(getattr(self, "_noise_seed", 0))  # 0: fitted by skgen 0.1
+
+    def _add_noise(self, X, keys):
+        from ..nn import hashed_uniform
+
+        return (X + hashed_uniform(keys, 0, X.shape[1])) / self._divisor()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        return tags
 
     @staticmethod
     def _check_integers(X):
@@ -142,7 +212,10 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return float(self.n_levels_) if self.scale else 1.0
 
     def transform(self, X):
-        """Add uniform noise ``u ~ U[0, 1)`` (and divide by ``n_levels_``).
+        """Add uniform noise ``u ~ U(0, 1)`` (and divide by ``n_levels_``).
+
+        The noise of a row is a function of its values and the seed drawn at
+        ``fit``: the same in any batch and at every call.
 
         Parameters
         ----------
@@ -157,8 +230,9 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         self._check_integers(X)
-        rng = check_random_state(self.random_state)
-        return (X + rng.uniform(size=X.shape)) / self._divisor()
+        from ..nn import row_keys
+
+        return self._add_noise(X, row_keys(X, self._seed()))
 
     def inverse_transform(self, Y):
         """Map continuous values back to the integer level of their cell.
