@@ -43,6 +43,38 @@ def _is_passthrough(step):
     return step is None or (isinstance(step, str) and step == "passthrough")
 
 
+def _as_float64(X):
+    """``X`` with its lower-precision float columns (float16, float32) in float64.
+
+    A density in the original units adds log-Jacobians to the final
+    estimator's log-density; computed in float16 they would be off by
+    ``1e-3`` nats. Other input (lists, integers, DataFrames of float64) is
+    returned unchanged.
+    """
+    if isinstance(X, pd.DataFrame):
+        low = {
+            col: np.float64 for col, dtype in X.dtypes.items()
+            if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8
+        }
+        return X.astype(low) if low else X
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8:
+        return np.asarray(X, dtype=np.float64)
+    return X
+
+
+def _check_width(name, step, n_in, n_out):
+    """Raise unless a step maps ``n_in`` features to as many (``None``: unknown)."""
+    if n_in is None or n_out is None or n_in == n_out:
+        return
+    raise ValueError(
+        f"Step {name!r} ({type(step).__name__}) maps {n_in} features to {n_out}: a map "
+        "between spaces of different dimensions has no density in the original units, "
+        "whatever its log_abs_det_jacobian says. Use a bijection (as many features "
+        "out as in), or a latent model such as skgen.classical.ProbabilisticPCA."
+    )
+
+
 def _combine_kinds(final_kind, step_kinds, renormalized=False):
     """The likelihood kind of a pipeline from its final estimator's and its steps'.
 
@@ -153,13 +185,15 @@ class DensityPipeline(Pipeline):
     step's score (the accuracy), while :meth:`score_samples` and
     :meth:`sample` stay available in the original units.
 
-    Each intermediate step must be a bijection whose Jacobian skgen knows: a
+    Everything is computed in float64 (float16 and float32 input is cast
+    first). Each intermediate step must be a bijection whose Jacobian skgen knows: a
     transformer from :mod:`skgen.preprocessing`, one of scikit-learn's
     ``StandardScaler``, ``MinMaxScaler`` (``clip=False``), ``MaxAbsScaler``,
     ``RobustScaler``, ``PowerTransformer`` or ``PCA`` keeping every component,
     or any transformer with a ``log_abs_det_jacobian(X)`` method (see
     :mod:`skgen.preprocessing` for the protocol). Anything else (a PCA that
-    drops dimensions, a one-hot encoder, an unknown transformer) is refused at
+    drops dimensions, a one-hot encoder, an unknown transformer, a custom step
+    whose output has another number of features than its input) is refused at
     ``fit``, ``score_samples`` and ``sample`` with an error naming the step:
     there is no density in the original units to report.
 
@@ -291,6 +325,11 @@ class DensityPipeline(Pipeline):
                     f"{reason}"
                 )
             out.append((name, step))
+        # each step's input width is the next one's (the final estimator's last)
+        widths = [getattr(step, "n_features_in_", None) for _, step in out]
+        widths.append(getattr(self.steps[-1][1], "n_features_in_", None))
+        for (name, step), n_in, n_out in zip(out, widths, widths[1:]):
+            _check_width(name, step, n_in, n_out)
         return out
 
     # ------------------------------------------------------------------ fit
@@ -334,8 +373,8 @@ class DensityPipeline(Pipeline):
         return self
 
     def _fit_steps(self, X, y, **params):
-        columns = X.columns if isinstance(X, pd.DataFrame) else None
-        super().fit(X, y, **params)
+        columns = X.columns.tolist() if isinstance(X, pd.DataFrame) else None
+        super().fit(_as_float64(X), y, **params)
         self._train_columns = columns
         steps = self._invertible_steps("fit")
         self.image_mass_ = 1.0
@@ -373,14 +412,16 @@ class DensityPipeline(Pipeline):
         rows : ndarray of int, the kept rows of ``Z``.
         """
         rows = np.arange(Z.shape[0])
-        for _, step in reversed(steps):
+        for name, step in reversed(steps):
             inside = _in_image(step, Z)
             if inside is not None and not inside.all():
                 keep = np.flatnonzero(inside)
                 rows, Z = rows[keep], _safe_indexing(Z, keep)
             if rows.size == 0:
                 break
+            n_out = np.shape(Z)[1]
             Z = step.inverse_transform(Z)
+            _check_width(name, step, np.shape(Z)[1], n_out)
         return Z, rows
 
     # ---------------------------------------------------------------- score
@@ -405,6 +446,7 @@ class DensityPipeline(Pipeline):
         """
         check_is_fitted(self)
         steps = self._invertible_steps("score_samples")
+        X = _as_float64(X)
         n = check_array(X, dtype=None, ensure_all_finite=True, input_name="X").shape[0]
         rows = np.arange(n)
         log_det = np.zeros(n)
@@ -425,7 +467,9 @@ class DensityPipeline(Pipeline):
             log_det[rows] += ld
             if rows.size == 0:
                 break
+            n_in = np.shape(Xt)[1]
             Xt = step.transform(Xt)
+            _check_width(name, step, n_in, np.shape(Xt)[1])
         out = np.full(n, -np.inf)
         if rows.size:
             kwargs = {}
@@ -460,6 +504,7 @@ class DensityPipeline(Pipeline):
             use :meth:`score_samples` for the log-density.
         """
         final = self._final_estimator
+        X = _as_float64(X)
         if is_classifier(final):
             Xt = X
             for _, _, transform in self._iter(with_final=False):

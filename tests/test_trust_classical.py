@@ -194,6 +194,48 @@ def test_item10_dequantizer_declares_positive_input():
     check_positive_only_tag_during_fit("Dequantizer", Dequantizer())
 
 
+# ------------------------------------------------------------------ item 11
+class _Drop(TransformerMixin, BaseEstimator):
+    """A custom step that claims a Jacobian but maps 3 columns to 2."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=float)[:, :2]
+
+    def inverse_transform(self, Z):
+        Z = np.asarray(Z, dtype=float)
+        return np.c_[Z, Z[:, :1]]
+
+    def log_abs_det_jacobian(self, X):
+        return np.zeros(np.shape(X)[0])
+
+
+def test_item11_pipeline_refuses_a_step_that_changes_the_dimension():
+    X = np.random.RandomState(0).normal(size=(50, 3))
+    pipe = make_density_pipeline(_Drop(), Gaussian())
+    with pytest.raises(ValueError, match=r"Step '_drop' \(_Drop\) maps 3 features to 2"):
+        pipe.fit(X)
+    good = make_density_pipeline(StandardScaler(), Gaussian()).fit(X)
+    before = good.score_samples(X)
+    good.steps[0] = ("standardscaler", _Drop().fit(X))  # a step swapped after fit
+    with pytest.raises(ValueError, match="maps 3 features to 2"):
+        good.score_samples(X)
+
+
+def test_item11_pipeline_computes_in_float64():
+    X = np.random.RandomState(0).normal(size=(200, 3)) * [1.0, 30.0, 0.01] + [5, -100, 0]
+    X16 = X.astype(np.float16)
+    X64 = X16.astype(np.float64)  # the same values
+    pipe = make_density_pipeline(StandardScaler(), Gaussian()).fit(X16)
+    ref = make_density_pipeline(StandardScaler(), Gaussian()).fit(X64)
+    assert_allclose(pipe.score_samples(X16), ref.score_samples(X64), rtol=1e-12)
+    assert_allclose(pipe.score_samples(X16.astype(np.float32)), ref.score_samples(X64),
+                    rtol=1e-12)
+
+
 # ------------------------------------------------------------------ item 12
 def test_item12_default_kde_is_as_good_on_raw_data_as_after_scaling():
     from sklearn.datasets import load_wine
