@@ -510,6 +510,9 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
     #: ``(old, new, fitted attribute or None)`` of parameters renamed in this
     #: release: a model pickled before the rename still loads.
     _renamed_parameters = ()
+    #: ``{name: value}`` of parameters added in this release, with the value
+    #: that reproduces the previous behaviour: a model pickled before gets it.
+    _added_parameters = {}
 
     # Validation options passed to ``validate_data`` for ``X``.
     _validate_kwargs = {"dtype": np.float64}
@@ -549,7 +552,8 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         return self
 
     def _validate_X(self, X, *, reset):
-        columns = X.columns if isinstance(X, pd.DataFrame) else None
+        # a plain list: safe persistence (skops) holds it, a pandas Index it cannot
+        columns = X.columns.tolist() if isinstance(X, pd.DataFrame) else None
         X = validate_data(self, X, reset=reset, **self._validate_kwargs)
         if reset:
             self._train_columns = columns
@@ -577,10 +581,15 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
                     "(e.g. y.astype(str))."
                 )
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        if type_of_target(y) not in ("binary", "multiclass"):
+        numbers = y.dtype == object and not any(isinstance(v, str) for v in y)
+        try:
+            target = type_of_target(y.astype(np.float64) if numbers else y)
+        except (TypeError, ValueError):
+            target = "unknown"
+        if target not in ("binary", "multiclass"):
             raise ValueError(
                 f"y must hold class labels for a conditional {type(self).__name__}, got "
-                f"{type_of_target(y)} values ({len(np.unique(y))} distinct). To condition "
+                f"{target} values ({len(np.unique(y))} distinct). To condition "
                 "on a continuous variable, bin it first (e.g. pandas.qcut)."
             )
         return y
@@ -714,6 +723,9 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
     def __setstate__(self, state):
         for old, new, fitted in self._renamed_parameters:
             _renamed_in_state(state, old, new, fitted=fitted)
+        if "n_features_in_" in state or self._added_parameters:
+            for name, value in self._added_parameters.items():
+                state.setdefault(name, value)
         super().__setstate__(state)
 
     def __sklearn_is_fitted__(self):

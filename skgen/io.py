@@ -66,10 +66,6 @@ _SKLEARN_CLASSES = (
     "sklearn.preprocessing._data:StandardScaler",
 )
 
-#: Attributes that a family's ``_build_module`` reads during ``fit`` but
-#: deletes afterwards, with the value that rebuilds the same architecture
-#: (the weights then overwrite whatever it initialized).
-_BUILD_ONLY = {"MADE": {"_output_bias": None}}
 #: numpy scalar kinds stored in JSON: bool, signed and unsigned int, float, str.
 _SCALAR_KINDS = "biufU"
 
@@ -268,15 +264,8 @@ class _Reader:
     def module(self, est, pending):
         import torch
 
-        build_only = _BUILD_ONLY.get(type(est).__name__, {})
-        missing = [k for k in build_only if k not in vars(est)]
-        est.__dict__.update({k: build_only[k] for k in missing})
-        try:
-            with torch.random.fork_rng(devices=[]):  # building must not touch global state
-                module = est._build_module(len(est._x_shift), len(getattr(est, "classes_", ())))
-        finally:
-            for k in missing:
-                del est.__dict__[k]
+        with torch.random.fork_rng(devices=[]):  # building must not touch global state
+            module = est._build_module(len(est._x_shift), len(getattr(est, "classes_", ())))
         if _class_name(type(module)) != pending.cls:
             raise ValueError(
                 f"{type(est).__name__} rebuilt a {_class_name(type(module))} network where "

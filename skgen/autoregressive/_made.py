@@ -417,7 +417,7 @@ default="gaussian_mixture"
             n_mixture_components=_renamed_parameter(self, "n_components",
                                                     "n_mixture_components"),
             n_categories=getattr(self, "n_categories_", None), n_classes=n_classes,
-            output_bias=self._output_bias,
+            output_bias=getattr(self, "_output_bias", None),
         )
 
     def _log_prob(self, module, X, y):

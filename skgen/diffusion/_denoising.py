@@ -19,6 +19,7 @@ __all__ = [
     "Denoiser",
     "ancestral_sample",
     "ddim_sample",
+    "error_control_coefficients",
     "guided_eps",
     "probability_flow_log_prob",
     "variational_bound",
@@ -28,7 +29,7 @@ _LOG_2PI = math.log(2 * math.pi)
 #: Rows times timesteps evaluated by the network at once.
 _EVAL_BLOCK = 1 << 15
 # Streams of the per-row hashed noise.
-_STREAM_EPS, _STREAM_T, _STREAM_RECON, _STREAM_PROBE = 1, 2, 3, 4
+_STREAM_EPS, _STREAM_T, _STREAM_RECON, _STREAM_PROBE, _STREAM_PILOT = 1, 2, 3, 4, 5
 #: Octaves of the Fourier features of the noisy row.
 _N_OCTAVES = 5
 
@@ -137,7 +138,52 @@ def _bound_slots(T, n_bound_samples, u):
     return t, sizes.astype(np.float64)
 
 
-def variational_bound(eps_fn, x0, disc, keys, n_bound_samples=None):
+def _squared_errors(eps_fn, x0, disc, t, noise, rows):
+    """``|eps - eps_hat(x_t)|^2`` for noise ``(n, b, d)`` at timesteps ``t`` ``(n, b)``."""
+    n, b, d = noise.shape
+    opts = dict(dtype=x0.dtype, device=x0.device)
+    a = disc["alpha_bar"]
+    sa = torch.as_tensor(np.sqrt(a[t]), **opts)[..., None]
+    sb = torch.as_tensor(np.sqrt(1.0 - a[t]), **opts)[..., None]
+    xt = (sa * x0[:, None, :] + sb * noise).reshape(n * b, d)
+    s = torch.as_tensor(disc["s"][t].reshape(-1), **opts)
+    e_hat = eps_fn(xt, s, rows=np.repeat(rows, b)).reshape(n, b, d)
+    return ((noise - e_hat) ** 2).sum(dim=2)
+
+
+def error_control_coefficients(eps_fn, x0, disc, keys):
+    """Control-variate coefficients ``c_t`` of the bound's noise terms, ``t = 1..T``.
+
+    Where the noise cannot be predicted from ``x_t`` (low noise levels),
+    ``|eps - eps_hat|^2`` follows ``|eps|^2``, whose mean ``d`` is known, so
+    ``|eps - eps_hat|^2 - c_t (|eps|^2 - d)`` has the same mean and a much
+    smaller variance. ``c_t`` is the least-squares slope of the first on the
+    second over pilot rows ``x0`` (training rows): fixed before scoring, it
+    keeps the estimate unbiased.
+
+    Returns
+    -------
+    c : ndarray of shape (T,)
+        ``c[t - 1]`` for timestep ``t``.
+    """
+    n, d = x0.shape
+    T = len(disc["alpha_bar"]) - 1
+    rows = np.arange(n)
+    out = np.zeros(T)
+    block = max(1, _EVAL_BLOCK // max(n, 1))
+    for k0 in range(0, T, block):
+        t = np.broadcast_to(np.arange(k0 + 1, min(T, k0 + block) + 1), (n, min(T, k0 + block) - k0))
+        noise = hashed_normal(keys, _STREAM_PILOT, t.shape[1] * d, offset=k0 * d)
+        noise = torch.as_tensor(noise.reshape(n, t.shape[1], d), dtype=x0.dtype, device=x0.device)
+        err = _squared_errors(eps_fn, x0, disc, t, noise, rows).double().cpu().numpy()
+        q = (noise**2).sum(dim=2).double().cpu().numpy() - d
+        out[k0:k0 + t.shape[1]] = ((err - err.mean(0)) * q).sum(0) / np.maximum((q**2).sum(0),
+                                                                                1e-12)
+    return out
+
+
+def variational_bound(eps_fn, x0, disc, keys, n_bound_samples=None, *, n_noise_pairs=None,
+                      control=None):
     """DDPM's variational lower bound on ``log p(x_0)``, per row.
 
     ``log p(x_0) >= E_q[log p(x_0 | x_1)] - sum_{t=2}^T KL(q(x_{t-1} | x_t, x_0)
@@ -145,8 +191,8 @@ def variational_bound(eps_fn, x0, disc, keys, n_bound_samples=None):
     of variance ``posterior_var`` (the KL terms reduce to
     ``0.5 (SNR_{t-1} / SNR_t - 1) |eps - eps_hat(x_t, t)|^2``) and the
     Gaussian decoder ``p(x_0 | x_1) = N(x_hat_0(x_1), (1 - a_1) / a_1 I)``.
-    Each expectation over ``x_t`` uses one draw of the per-row hashed noise
-    (see ``_noise``), so the result is an unbiased estimate of the bound.
+    The expectations over ``x_t`` use the per-row hashed noise (see
+    :mod:`skgen.nn`), so the result is an unbiased estimate of the bound.
 
     Parameters
     ----------
@@ -159,6 +205,13 @@ def variational_bound(eps_fn, x0, disc, keys, n_bound_samples=None):
         Row keys of the hashed noise.
     n_bound_samples : int or None
         Timesteps drawn (stratified) for the sum; ``None``: all of them.
+    n_noise_pairs : int or None, keyword-only
+        ``None``: one noise draw per timestep. An integer ``m``: ``m``
+        antithetic pairs ``(eps, -eps)`` per timestep, which cancel the part
+        of each error that is linear in the noise.
+    control : ndarray of shape (T,) or None, keyword-only
+        Control-variate coefficients (:func:`error_control_coefficients`);
+        ``None`` uses none.
 
     Returns
     -------
@@ -168,41 +221,48 @@ def variational_bound(eps_fn, x0, disc, keys, n_bound_samples=None):
     T = len(disc["alpha_bar"]) - 1
     opts = dict(dtype=x0.dtype, device=x0.device)
     log_snr = disc["log_snr"]
-    a = disc["alpha_bar"]
+    a_T = disc["alpha_bar"][T]
+    rows = np.arange(n)
+    draws = 1 if n_noise_pairs is None else 2 * int(n_noise_pairs)
+    c = np.zeros(T) if control is None else np.asarray(control, dtype=np.float64)
+
+    def mean_error(t, stream, offset):
+        """Mean over the draws of ``|eps - eps_hat|^2 - c_t (|eps|^2 - d)``, ``(n, b)``."""
+        b = t.shape[1]
+        half = max(1, draws // 2)
+        raw = hashed_normal(keys, stream, half * b * d, offset=offset * half * d)
+        # counters of slot k are [k * half * d, (k + 1) * half * d): a row's draws do
+        # not depend on how the timesteps are blocked (which depends on n)
+        raw = torch.as_tensor(raw.reshape(n, b, half, d), **opts).permute(0, 2, 1, 3)
+        noise = raw if draws == 1 else torch.cat([raw, -raw], dim=1)
+        tt = np.repeat(t[:, None, :], noise.shape[1], axis=1).reshape(n, -1)
+        err = _squared_errors(eps_fn, x0, disc, tt, noise.reshape(n, -1, d), rows)
+        q = (noise.reshape(n, -1, d) ** 2).sum(dim=2) - d
+        cc = torch.as_tensor(c[tt - 1], **opts)
+        return (err - cc * q).reshape(n, noise.shape[1], b).mean(dim=1)
 
     # prior term, closed form
-    a_T = a[T]
     prior_kl = 0.5 * (a_T * (x0**2 - 1.0) - math.log1p(-a_T)).sum(dim=1)
 
     # reconstruction term at t = 1, Gaussian decoder with variance exp(-log_snr_1)
-    eps = torch.as_tensor(hashed_normal(keys, _STREAM_RECON, d), **opts)
-    x1 = math.sqrt(a[1]) * x0 + math.sqrt(1.0 - a[1]) * eps
-    err = ((eps - eps_fn(x1, torch.full((n,), disc["s"][1], **opts))) ** 2).sum(dim=1)
-    recon = -0.5 * d * _LOG_2PI + 0.5 * d * log_snr[1] - 0.5 * err
+    t1 = np.ones((n, 1), dtype=int)
+    err1 = mean_error(t1, _STREAM_RECON, 0)[:, 0]
+    recon = -0.5 * d * _LOG_2PI + 0.5 * d * log_snr[1] - 0.5 * err1
 
     # sum of the KL terms t = 2..T
+    kl = torch.zeros(n, **opts)
     if T >= 2:
         K = (T - 1) if n_bound_samples is None else min(int(n_bound_samples), T - 1)
         u = hashed_uniform(keys, _STREAM_T, K)
         t_all, sizes = _bound_slots(T, n_bound_samples, u)
         weights_t = np.r_[np.nan, 0.5 * np.expm1(log_snr[1:-1] - log_snr[2:])]  # [t-1]: KL_t
-        kl = torch.zeros(n, **opts)
-        block = max(1, _EVAL_BLOCK // max(n, 1))
+        block = max(1, _EVAL_BLOCK // max(n * draws, 1))
         for k0 in range(0, K, block):
             k1 = min(K, k0 + block)
-            t = t_all[:, k0:k1]  # (n, b)
-            b = k1 - k0
-            noise = hashed_normal(keys, _STREAM_EPS, b * d, offset=k0 * d).reshape(n, b, d)
-            noise = torch.as_tensor(noise, **opts)
-            sa = torch.as_tensor(np.sqrt(a[t]), **opts)[..., None]
-            sb = torch.as_tensor(np.sqrt(1.0 - a[t]), **opts)[..., None]
-            xt = (sa * x0[:, None, :] + sb * noise).reshape(n * b, d)
-            s = torch.as_tensor(disc["s"][t].reshape(-1), **opts)
-            e_hat = eps_fn(xt, s, rows=np.repeat(np.arange(n), b)).reshape(n, b, d)
+            t = np.ascontiguousarray(t_all[:, k0:k1])  # (n, b)
+            err = mean_error(t, _STREAM_EPS, k0)
             w = torch.as_tensor(weights_t[t - 1] * sizes[None, k0:k1], **opts)
-            kl = kl + (w * ((noise - e_hat) ** 2).sum(dim=2)).sum(dim=1)
-    else:
-        kl = torch.zeros(n, **opts)
+            kl = kl + (w * err).sum(dim=1)
     return recon - kl - prior_kl
 
 

@@ -2,7 +2,10 @@
 
 import copy
 import functools
+import weakref
 from numbers import Integral, Real
+
+import numpy as np
 
 import torch
 from sklearn.utils import check_random_state
@@ -14,6 +17,7 @@ from ._denoising import (
     Denoiser,
     ancestral_sample,
     ddim_sample,
+    error_control_coefficients,
     guided_eps,
     probability_flow_log_prob,
     variational_bound,
@@ -25,6 +29,10 @@ __all__ = ["DiffusionModel"]
 _KINDS = {"bound": "lower_bound", "ode": "estimate"}
 #: Stratified timesteps of the bound that early stopping monitors.
 _VALID_BOUND_SAMPLES = 16
+#: Training rows kept (standardized) as pilot rows of the bound's control variates.
+_N_PILOT = 256
+#: Inference module -> {(schedule, T, guidance): control coefficients}.
+_CONTROLS = weakref.WeakKeyDictionary()
 
 
 def _score_method(estimator):
@@ -93,7 +101,17 @@ class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
         Timesteps in the bound's sum over ``t``: ``None`` uses all ``T - 1``
         KL terms; an integer ``K`` draws one ``t`` in each of ``K`` strata,
         an unbiased estimate of the sum that costs ``K`` network passes
-        instead of ``T - 1``.
+        instead of ``T - 1`` (but adds the noise of the timestep choice: a
+        row's value then varies by tenths of a nat).
+    n_noise_pairs : int or None, default=4
+        Noise draws of each expectation of the bound, as antithetic pairs
+        ``(eps, -eps)``, each error corrected by a control variate (its
+        regression on ``|eps|^2``, whose mean is known, fitted once on 256
+        training rows). The value stays an unbiased estimate of the bound; its
+        Monte Carlo spread per row falls from about 0.9 nat (``None``: one
+        plain draw, the estimator of skgen 0.1) to about 0.09 with 1 pair and
+        0.05 with 4 (eight Gaussians, ``T = 1000``), at ``2 * n_noise_pairs``
+        network passes per timestep.
     n_ode_steps : int, default=50
         Runge-Kutta (RK4) steps of the probability-flow ODE.
     n_trace_probes : int, default=1
@@ -160,10 +178,14 @@ class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
 
     where ``KL_t = E[0.5 (SNR_{t-1} / SNR_t - 1) |eps - eps(x_t, t)|^2]``.
     The prior term is computed in closed form; each expectation over the
-    noise uses one draw, and the sum over ``t`` all steps or
-    ``n_bound_samples`` stratified ones, so the value is an unbiased
-    estimate of the bound: a lower bound *in expectation*, whose noise
-    averages out over rows. The draws are a hash of each row and of a seed
+    noise uses ``n_noise_pairs`` antithetic pairs of draws with a control
+    variate, and the sum over ``t`` all steps or ``n_bound_samples``
+    stratified ones, so the value is an unbiased estimate of this bound on
+    the log-density of the *ancestral sampler's* model (``T`` reverse steps,
+    the decoder included): a lower bound *in expectation*, whose remaining
+    noise (a few hundredths of a nat per row at the defaults) averages out
+    over rows, and whose exponential integrates to at most 1 up to that
+    noise. The draws are a hash of each row and of a seed
     fixed at ``fit``, so ``score_samples`` is a deterministic function of
     each row (the same in any batch and after pickling). The bound includes
     the Jacobian of the internal standardization, so it bounds the density
@@ -215,6 +237,7 @@ class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
 
     likelihood_kind = _LikelihoodKind()
     _renamed_parameters = (("likelihood", "score_method", None),)
+    _added_parameters = {"n_noise_pairs": None}
     _loss_is_nll = False  # the noise-prediction error, not a likelihood
     _inference_dtype = torch.float64  # a row's score must not depend on its batch
     _sample_dtype = torch.float32  # draws need no such guarantee
@@ -227,6 +250,7 @@ class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
         "n_sampling_steps": [Interval(Integral, 1, None, closed="left")],
         "score_method": [StrOptions({"bound", "ode"})],
         "n_bound_samples": [Interval(Integral, 1, None, closed="left"), None],
+        "n_noise_pairs": [Interval(Integral, 1, None, closed="left"), None],
         "n_ode_steps": [Interval(Integral, 1, None, closed="left")],
         "n_trace_probes": [Interval(Integral, 1, None, closed="left")],
         "guidance_scale": [Interval(Real, 0, None, closed="left")],
@@ -237,7 +261,7 @@ class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
 
     def __init__(self, *, n_timesteps=1000, noise_schedule="log_snr", sampler="ancestral",
                  n_sampling_steps=20, score_method="bound", n_bound_samples=None,
-                 n_ode_steps=50, n_trace_probes=1, guidance_scale=1.0, label_dropout=0.1,
+                 n_noise_pairs=4, n_ode_steps=50, n_trace_probes=1, guidance_scale=1.0, label_dropout=0.1,
                  ema_decay=0.999, hidden_sizes=(128, 128, 128), max_epochs=500, batch_size=256,
                  learning_rate=2e-3, weight_decay=0.0, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=30, device="auto",
@@ -248,6 +272,7 @@ class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
         self.n_sampling_steps = n_sampling_steps
         self.score_method = score_method
         self.n_bound_samples = n_bound_samples
+        self.n_noise_pairs = n_noise_pairs
         self.n_ode_steps = n_ode_steps
         self.n_trace_probes = n_trace_probes
         self.guidance_scale = guidance_scale
@@ -272,7 +297,10 @@ class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
         # Seed of the per-row Monte Carlo noise of score_samples, fixed per fit.
         self._noise_seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         self._noise_seed ^= 0x5BD1E995
-        return super()._fit(X, y)
+        pilot = check_random_state(self.random_state).permutation(X.shape[0])[:_N_PILOT]
+        super()._fit(X, y)
+        self._pilot = self._standardize_X(X[np.sort(pilot)])
+        return self
 
     def _schedule(self):
         return Schedule(self.noise_schedule, self.n_timesteps)
@@ -302,15 +330,32 @@ class DiffusionModel(ConditionalMixin, BaseDeepGenerative):
 
         return eps_fn
 
-    def _bound(self, module, X, y, n_bound_samples):
+    def _bound(self, module, X, y, n_bound_samples, n_noise_pairs=None):
         """The variational bound of standardized rows, ``n_bound_samples`` timesteps."""
         keys = row_keys(X.detach().cpu().numpy(), self._noise_seed)
+        control = None
+        if n_noise_pairs is not None:
+            control = self._control(module, X.dtype)
         return variational_bound(self._eps_fn(module, y), X, self._schedule().discrete(),
-                                 keys, n_bound_samples)
+                                 keys, n_bound_samples, n_noise_pairs=n_noise_pairs,
+                                 control=control)
+
+    def _control(self, module, dtype):
+        """Control-variate coefficients of the bound, from the pilot rows, cached."""
+        key = (self.noise_schedule, int(self.n_timesteps), float(self.guidance_scale),
+               str(dtype))
+        per_module = _CONTROLS.setdefault(module, {})
+        if key not in per_module:
+            pilot = torch.as_tensor(self._pilot, dtype=dtype, device=self.device_)
+            keys = row_keys(self._pilot, self._noise_seed)
+            with torch.no_grad():
+                per_module[key] = error_control_coefficients(
+                    self._eps_fn(module, None), pilot, self._schedule().discrete(), keys)
+        return per_module[key]
 
     def _log_prob(self, module, X, y):
         if _score_method(self) == "bound":
-            return self._bound(module, X, y, self.n_bound_samples)
+            return self._bound(module, X, y, self.n_bound_samples, self.n_noise_pairs)
         keys = row_keys(X.detach().cpu().numpy(), self._noise_seed)
         return probability_flow_log_prob(
             self._eps_fn(module, y), X, self._schedule(), keys, n_steps=self.n_ode_steps,

@@ -25,7 +25,7 @@ from ._layers import (
     label_embedding,
     made_masks,
 )
-from ._noise import hashed_normal, hashed_rademacher, hashed_uniform, row_keys
+from ..utils._hashing import hashed_normal, hashed_rademacher, hashed_uniform, row_keys
 from ._utils import resolve_device, torch_generator
 
 __all__ = [

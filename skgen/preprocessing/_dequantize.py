@@ -8,6 +8,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ..utils._hashing import hashed_uniform, row_keys
+
 __all__ = ["Dequantizer"]
 
 
@@ -69,9 +71,9 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    The hashed noise comes from :mod:`skgen.nn` (:func:`skgen.nn.row_keys`,
-    :func:`skgen.nn.hashed_uniform`), imported at the first
-    :meth:`transform`, which imports torch.
+    The noise is a hash of each row and of the seed (the per-row hashed noise
+    shared with the deep families, :func:`skgen.nn.row_keys`), so a row's
+    value does not depend on the other rows of the call.
 
     References
     ----------
@@ -165,8 +167,6 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         self.fit(X, y)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        from ..nn import row_keys
-
         keys = row_keys(X, self._seed())
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         repeat = np.ones(X.shape[0], dtype=bool)
@@ -189,8 +189,6 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return int(getattr(self, "_noise_seed", 0))  # 0: fitted by skgen 0.1
 
     def _add_noise(self, X, keys):
-        from ..nn import hashed_uniform
-
         return (X + hashed_uniform(keys, 0, X.shape[1])) / self._divisor()
 
     def __sklearn_tags__(self):
@@ -230,8 +228,6 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         self._check_integers(X)
-        from ..nn import row_keys
-
         return self._add_noise(X, row_keys(X, self._seed()))
 
     def inverse_transform(self, Y):

@@ -7,6 +7,9 @@
 - :func:`gen_batches_by_memory`: slices over rows such that each chunk's
   working memory stays under a budget, so work that grows with the data is
   done in bounded memory.
+
+The private module ``_hashing`` holds the per-row hashed noise (numpy only)
+that :mod:`skgen.nn` exports for the deep families and the dequantizer uses.
 """
 
 from ._chunking import gen_batches_by_memory
