@@ -96,7 +96,23 @@ def plot_density_2d(estimator, *, X=None, samples=None, xlim=None, ylim=None,
     return ax
 
 
-def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500):
+#: Pixels per side of the density panels of :func:`plot_hello_world`.
+_HELLO_RESOLUTION = 181
+_HELLO_LIMITS = (-180, 180), (-90, 90)
+
+
+def hello_world_log_density(estimator):
+    """The log-density image of one :func:`plot_hello_world` panel: ``(xx, yy, logp)``.
+
+    Computing it is most of the figure's cost (a diffusion model's bound on
+    32,761 pixels); a caller that fits models in parallel can compute it next
+    to each fit and pass it to :func:`plot_hello_world`.
+    """
+    return _grid_log_density(estimator, *_HELLO_LIMITS, _HELLO_RESOLUTION)
+
+
+def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500,
+                     log_densities=None):
     """Redraw the lecture's Hello World and each model's density.
 
     The first panel shows the training data, the fitted
@@ -118,6 +134,9 @@ def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500):
     random_state : int, default=0
     n_show : int, default=1500
         Points drawn per scatter.
+    log_densities : list or None, default=None
+        Per model in ``fitted``, its panel's image from
+        :func:`hello_world_log_density` (or ``None`` to compute it here).
 
     Returns
     -------
@@ -132,7 +151,7 @@ def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500):
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(5.2 * n_cols, 3.0 * n_rows),
                              squeeze=False)
     axes = axes.ravel()
-    xlim, ylim = (-180, 180), (-90, 90)
+    xlim, ylim = _HELLO_LIMITS
     lon, lat = np.meshgrid(np.linspace(-180, 180, 721), np.linspace(-90, 90, 361))
     land = truth.is_land(np.column_stack([lon.ravel(), lat.ravel()])).reshape(lon.shape)
 
@@ -156,10 +175,12 @@ def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500):
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
 
-    for ax, (name, model, samples) in zip(axes[1:], fitted):
+    if log_densities is None:
+        log_densities = [None] * len(fitted)
+    for ax, (name, model, samples), image in zip(axes[1:], fitted, log_densities):
         samples = np.asarray(samples)
         if get_likelihood_kind(model) != "none":
-            xx, yy, logp = _grid_log_density(model, xlim, ylim, 181)
+            xx, yy, logp = image if image is not None else hello_world_log_density(model)
             finite = np.isfinite(logp)
             img = np.where(finite, logp, np.nan)
             vmax = np.nanmax(img) if finite.any() else 0.0
