@@ -103,6 +103,7 @@ API_MODULES = [
     "skgen.pipeline",
     "skgen.preprocessing",
     "skgen.conditional",
+    "skgen.io",
     "skgen.nn",
     "skgen.flows",
     "skgen.autoregressive",

@@ -405,3 +405,21 @@ def test_moving_average_warm_up_and_target():
     avg.update()  # first decay is min(0.99, 2 / 11)
     np.testing.assert_allclose(target.weight.item(), 1 - 2 / 11, rtol=1e-6)
     np.testing.assert_allclose(avg.state_dict()["weight"].item(), 1 - 2 / 11, rtol=1e-6)
+
+
+class _CountSteps(DiagGaussianNet):
+    def _after_step(self, run):
+        self.steps_per_epoch_ = getattr(self, "steps_per_epoch_", {})
+        self.steps_per_epoch_[run.epoch] = self.steps_per_epoch_.get(run.epoch, 0) + 1
+
+
+def test_small_data_gets_several_steps_per_epoch():
+    # papercut: with 160 rows and batch_size=512 an epoch was one step, and
+    # MAF(n_iter_no_change=5) stopped at epoch 6 keeping epoch 1
+    assert nn_base._effective_batch_size(512, 144) == 16
+    assert nn_base._effective_batch_size(512, 1000) == 512
+    assert nn_base._effective_batch_size(1000, 1000) == 1000  # full batch when asked
+    est = _CountSteps(random_state=0, batch_size=512, max_epochs=3).fit(_data(160))
+    assert set(est.steps_per_epoch_.values()) == {8}  # 128 training rows, batches of 16
+    big = _CountSteps(random_state=0, batch_size=64, max_epochs=2).fit(_data(400))
+    assert set(big.steps_per_epoch_.values()) == {5}  # a batch that fits is kept

@@ -101,7 +101,10 @@ _DRIVER_DOC = """\
     max_epochs : int, default={max_epochs}
         Maximum passes over the training data.
     batch_size : int, default={batch_size}
-        Rows per minibatch (capped at the number of training rows).
+        Rows per minibatch. On data with fewer training rows than that, it
+        shrinks (to no fewer than 16 rows) so that an epoch, the unit of
+        ``n_iter_no_change`` and of the step-size schedule, is 10 gradient
+        steps rather than one.
     learning_rate : float, default={learning_rate}
         Adam's initial step size. With a validation split it is halved each
         time the validation figure has not improved for
@@ -219,6 +222,24 @@ def _standardization(X):
     if X.shape[0]:
         shift = np.where(constant, np.median(X, axis=0), shift)
     return shift, np.where(constant, 1.0, scale)
+
+
+#: Fewest gradient steps per epoch: on small data the batch shrinks so that an
+#: epoch (the unit of patience and of the step-size schedule) is at least this
+#: many updates, never below ``_MIN_BATCH`` rows.
+_MIN_STEPS_PER_EPOCH, _MIN_BATCH = 10, 16
+
+
+def _effective_batch_size(batch_size, n_train):
+    """``batch_size``, or on data smaller than one batch, ``_MIN_STEPS_PER_EPOCH`` steps.
+
+    With 160 rows and ``batch_size=512`` an epoch would be one step, so a
+    patience of 5 epochs would stop training after 5 updates. A batch that
+    fits in the data is kept as asked (full-batch training included).
+    """
+    if batch_size <= n_train:
+        return int(batch_size)
+    return int(max(1, min(n_train, max(_MIN_BATCH, -(-n_train // _MIN_STEPS_PER_EPOCH)))))
 
 
 #: Largest standardized magnitude the float32 networks are fed; beyond it
@@ -443,7 +464,7 @@ class BaseDeepGenerative(BaseGenerative):
         module = run.module
         X_train, y_train = run.train
         n_train = X_train.shape[0]
-        batch_size = min(self.batch_size, n_train)
+        batch_size = _effective_batch_size(self.batch_size, n_train)
         run.optimizers = list(self._make_optimizers(run))
         self._start_training(run)
         initial_loss = None
