@@ -438,9 +438,10 @@ class GenerativeMixin:
             the number ranks against exact log-likelihoods only approximately
             (a bound always looks worse).
         """
-        _check_score_comparable(self)
         y = y if is_conditional(self) else None
-        return float(np.mean(self.score_samples(X, y=y)))
+        scores = self.score_samples(X, y=y)  # validation errors come first
+        _check_score_comparable(self)
+        return float(np.mean(scores))
 
 
 class ConditionalMixin:
