@@ -38,8 +38,7 @@ def eight():
 # these scikit-learn checks call it.
 _REFUSES_SCORE = {
     check: "score of an unnormalized density raises: call estimate_log_normalizer first"
-    for check in ("check_fit_score_takes_y", "check_n_features_in_after_fitting",
-                  "check_pipeline_consistency")
+    for check in ("check_fit_score_takes_y", "check_pipeline_consistency")
 }
 
 
