@@ -101,14 +101,24 @@ _HELLO_RESOLUTION = 181
 _HELLO_LIMITS = (-180, 180), (-90, 90)
 
 
-def hello_world_log_density(estimator):
+def hello_world_log_density(estimator, resolution=_HELLO_RESOLUTION):
     """The log-density image of one :func:`plot_hello_world` panel: ``(xx, yy, logp)``.
 
     Computing it is most of the figure's cost (a diffusion model's bound on
     32,761 pixels); a caller that fits models in parallel can compute it next
     to each fit and pass it to :func:`plot_hello_world`.
+
+    Parameters
+    ----------
+    estimator : fitted density estimator
+    resolution : int, default=181
+        Pixels per side (one per 2 degrees of longitude by default).
+
+    Returns
+    -------
+    xx, yy, logp : ndarray of shape (resolution, resolution)
     """
-    return _grid_log_density(estimator, *_HELLO_LIMITS, _HELLO_RESOLUTION)
+    return _grid_log_density(estimator, *_HELLO_LIMITS, resolution)
 
 
 def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500,
