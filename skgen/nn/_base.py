@@ -462,9 +462,7 @@ class BaseDeepGenerative(BaseGenerative):
     def _train(self, run):
         """The epoch loop: minibatches, validation, best weights, stopping."""
         module = run.module
-        X_train, y_train = run.train
-        n_train = X_train.shape[0]
-        batch_size = _effective_batch_size(self.batch_size, n_train)
+        batch_size = _effective_batch_size(self.batch_size, run.train[0].shape[0])
         run.optimizers = list(self._make_optimizers(run))
         self._start_training(run)
         initial_loss = None
@@ -482,24 +480,9 @@ class BaseDeepGenerative(BaseGenerative):
             for epoch in range(1, self.max_epochs + 1):
                 run.epoch = epoch
                 start = time.perf_counter()
-                module.train()
-                order = torch.randperm(n_train, generator=run.generator).to(X_train.device)
-                sums, rows = {}, {}
-                for i in range(0, n_train, batch_size):
-                    idx = order[i:i + batch_size]
-                    yb = None if y_train is None else y_train[idx]
-                    run.step += 1
-                    losses = self._train_step(run, X_train[idx], yb)
-                    self._after_step(run)
-                    for name, value in losses.items():
-                        sums.setdefault(name, 0.0)
-                        rows.setdefault(name, 0)
-                        if value is not None:  # e.g. no generator step in this batch
-                            sums[name] = sums[name] + value * len(idx)
-                            rows[name] += len(idx)
-                record = {"epoch": epoch}
-                record.update({name: float(sums[name]) / rows[name] if rows[name] else math.nan
-                               for name in sums})
+                losses = self._run_epoch(run, batch_size)
+                record = {"epoch": epoch, **{k: math.nan if v is None else v
+                                             for k, v in losses.items()}}
                 raw_loss = record.get("train_loss", math.nan)
                 if self._loss_is_nll and "train_loss" in record:
                     record["train_loss"] += self._log_scale_sum  # in the units of X
@@ -511,7 +494,7 @@ class BaseDeepGenerative(BaseGenerative):
                 record["learning_rate"] = run.optimizers[0].param_groups[0]["lr"]
                 record["time"] = time.perf_counter() - start
                 self.history_.append(record)
-                checked = [record[name] for name in sums if rows[name]]
+                checked = [v for v in losses.values() if v is not None]
                 if run.valid is not None:
                     checked.append(record[key])
                 if not all(math.isfinite(v) for v in checked):
@@ -546,6 +529,31 @@ class BaseDeepGenerative(BaseGenerative):
         finally:
             bar.close()
         self._end_training(module, best_state, best_epoch, stop_reason)
+
+    def _run_epoch(self, run, batch_size):
+        """One pass over the training rows in random minibatches.
+
+        Returns the mean of each loss ``_train_step`` reported, weighted by
+        rows; ``None`` for a loss no batch of the epoch reported (a GAN's
+        generator loss when ``n_critic`` exceeds the batches).
+        """
+        X_train, y_train = run.train
+        n_train = X_train.shape[0]
+        run.module.train()
+        order = torch.randperm(n_train, generator=run.generator).to(X_train.device)
+        sums, rows = {}, {}
+        for i in range(0, n_train, batch_size):
+            idx = order[i:i + batch_size]
+            run.step += 1
+            losses = self._train_step(run, X_train[idx], None if y_train is None else y_train[idx])
+            self._after_step(run)
+            for name, value in losses.items():
+                if value is not None:
+                    sums[name] = sums.get(name, 0.0) + value * len(idx)
+                    rows[name] = rows.get(name, 0) + len(idx)
+                else:
+                    rows.setdefault(name, 0)
+        return {name: float(sums[name]) / n if n else None for name, n in rows.items()}
 
     def _end_training(self, module, best_state, best_epoch, stop_reason):
         self.n_epochs_ = len(self.history_)
