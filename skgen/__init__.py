@@ -4,6 +4,6 @@ Fit a density, read honest log-likelihoods, draw new samples, and use all of
 it inside scikit-learn pipelines and model selection.
 """
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.2.0.dev0"
 
 __all__ = ["__version__"]
