@@ -574,15 +574,14 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
                 f"conditional {type(self).__name__} needs a class for every row: drop "
                 "those rows or give them a class of their own."
             )
-        if y.dtype == object:
-            kinds = {isinstance(v, str) for v in y}
-            if len(kinds) > 1:
-                raise ValueError(
-                    "y mixes strings and numbers as labels; use one type for all labels "
-                    "(e.g. y.astype(str))."
-                )
+        strings = {isinstance(v, str) for v in y} if y.dtype == object else {False}
+        if len(strings) > 1:
+            raise ValueError(
+                "y mixes strings and numbers as labels; use one type for all labels "
+                "(e.g. y.astype(str))."
+            )
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        numbers = y.dtype == object and not any(isinstance(v, str) for v in y)
+        numbers = y.dtype == object and strings == {False}
         try:
             target = type_of_target(y.astype(np.float64) if numbers else y)
         except (TypeError, ValueError):
@@ -678,7 +677,8 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         check_is_fitted(self)
         n_samples = _check_n_samples(n_samples)
         y = self._check_y_call(y, n_samples)
-        if return_y and not (is_conditional(self) and hasattr(self, "classes_")):
+        labelled = hasattr(self, "classes_") and is_conditional(self)
+        if return_y and not labelled:
             raise ValueError(
                 f"return_y=True needs a conditional model fit with labels; this "
                 f"{type(self).__name__} models p(x) only."
@@ -688,7 +688,7 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
             if random_state is None
             else check_random_state(random_state)
         )
-        if y is None and is_conditional(self) and hasattr(self, "classes_"):
+        if y is None and labelled:
             y = self.classes_[rng.choice(len(self.classes_), size=n_samples,
                                          p=self.class_prior_)]
         X = np.asarray(self._sample(n_samples, rng, y), dtype=np.float64)
@@ -724,9 +724,8 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
     def __setstate__(self, state):
         for old, new, fitted in self._renamed_parameters:
             _renamed_in_state(state, old, new, fitted=fitted)
-        if "n_features_in_" in state or self._added_parameters:
-            for name, value in self._added_parameters.items():
-                state.setdefault(name, value)
+        for name, value in self._added_parameters.items():
+            state.setdefault(name, value)
         super().__setstate__(state)
 
     def __sklearn_is_fitted__(self):

@@ -219,8 +219,8 @@ def _standardization(X):
     shift = X.mean(axis=0)
     scale = X.std(axis=0)
     constant = ~(scale > 1e-12 * (1.0 + np.abs(shift)))
-    if X.shape[0]:
-        shift = np.where(constant, np.median(X, axis=0), shift)
+    if constant.any() and X.shape[0]:
+        shift[constant] = np.median(X[:, constant], axis=0)
     return shift, np.where(constant, 1.0, scale)
 
 
