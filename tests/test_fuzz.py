@@ -30,7 +30,7 @@ def _clear(exc):
 
 
 @pytest.mark.parametrize("template", INSTANCES, ids=lambda e: type(e).__name__)
-def test_fuzz_fit_score_sample(template, one_torch_thread=None):
+def test_fuzz_fit_score_sample(template):
     from sklearn.base import clone
 
     deep = isinstance(template, BaseDeepGenerative)

@@ -20,16 +20,6 @@ from skgen.pipeline import make_density_pipeline
 from skgen.preprocessing import Dequantizer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _gaussian_kde_oracle(X, Y, H):
     """Gaussian KDE with bandwidth matrix ``H``, from coordinate differences."""
     L = np.linalg.cholesky(H)
