@@ -505,12 +505,8 @@ class DensityPipeline(Pipeline):
         """
         final = self._final_estimator
         X = _as_float64(X)
-        if is_classifier(final):
-            Xt = X
-            for _, _, transform in self._iter(with_final=False):
-                Xt = transform.transform(Xt)
-            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-            return final.score(Xt, y, **kwargs)
+        if is_classifier(final):  # scikit-learn's Pipeline.score: the accuracy
+            return super().score(X, y, sample_weight=sample_weight)
         _check_score_comparable(self)
         if not is_conditional(final):
             y = None

@@ -630,6 +630,9 @@ class KernelDensity(BaseGenerative):
 
     likelihood_kind = "exact"
 
+    # Models pickled before ``metric`` existed measured Euclidean distances.
+    _added_parameters = {"metric": "euclidean"}
+
     _parameter_constraints = {
         "bandwidth": [
             Interval(Real, 0, None, closed="neither"),
@@ -686,8 +689,6 @@ class KernelDensity(BaseGenerative):
         return self._fit_X[idx] + _from_metric(self.bandwidth_ * noise, self._metric_back)
 
     def __setstate__(self, state):
-        # Models pickled before ``metric`` existed measured Euclidean distances.
-        state.setdefault("metric", "euclidean")
         if "_fit_X" in state and "_fit_Z" not in state:
             state["_fit_Z"] = state["_fit_X"]
             state["_metric_back"] = None

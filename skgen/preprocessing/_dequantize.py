@@ -3,6 +3,7 @@
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
@@ -150,7 +151,7 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Fit, then dequantize the training rows, repeated rows with fresh noise.
 
         The ``j``-th occurrence of a row (``j = 0, 1, ...`` in the order of
-        ``X``) gets the noise of stream ``j`` of that row, so that repeats
+        ``X``, ``j > 0``) gets the noise of the row extended by ``j``, so that repeats
         spread over their cell instead of landing on one point; first
         occurrences get the noise of :meth:`transform`.
 
@@ -168,18 +169,12 @@ class Dequantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.fit(X, y)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         keys = row_keys(X, self._seed())
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        repeat = np.ones(X.shape[0], dtype=bool)
-        repeat[first] = False
-        if repeat.any():  # number each row's occurrences 0, 1, ... in order
-            order = np.argsort(inverse, kind="stable")
-            sorted_groups = inverse[order]
-            starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
-            sizes = np.diff(np.r_[starts, X.shape[0]])
-            occurrence = np.empty(X.shape[0])
-            occurrence[order] = np.arange(X.shape[0]) - np.repeat(starts, sizes)
+        # number each row's occurrences 0, 1, ... in the order of X
+        occurrence = pd.Series(keys).groupby(keys, sort=False).cumcount().to_numpy()
+        repeat = occurrence > 0
+        if repeat.any():
             keys[repeat] = row_keys(
-                np.c_[X[repeat], occurrence[repeat]], self._seed()
+                np.c_[X[repeat], occurrence[repeat].astype(np.float64)], self._seed()
             )
         return self._add_noise(X, keys)
 
