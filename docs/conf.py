@@ -34,9 +34,12 @@ release = skgen.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax served from _static/mathjax: no CDN
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_copybutton",
 ]
 
 templates_path = ["_templates"]
@@ -45,7 +48,32 @@ root_doc = "index"
 default_role = "py:obj"
 nitpicky = False  # unresolved references to numpy / scikit-learn are not errors
 
-# No intersphinx: the build must run without network.
+# -- Offline rendering: MathJax and intersphinx ---------------------------------
+#
+# The built pages must work with no network, and so must the build.
+# ``sphinx-mathjax-offline`` copies MathJax 3 into ``_static/mathjax``; its SVG
+# output is used (set in ``setup`` below, after the extension set its own
+# path) because it needs no web fonts, which some browsers refuse to load
+# from ``file://`` pages. The inventories of the projects skgen links to are
+# kept in ``_inventories/`` and written by ``_inventories/make_inventories.py``
+# from the installed packages, so no ``objects.inv`` is downloaded.
+
+MATHJAX_PATH = "mathjax/tex-svg.js"  # relative to _static
+mathjax3_config = {"svg": {"fontCache": "global"}}
+
+_INVENTORIES = HERE / "_inventories"
+intersphinx_mapping = {
+    name: (url, str(_INVENTORIES / f"{name}.inv"))
+    for name, url in [
+        ("numpy", "https://numpy.org/doc/stable/"),
+        ("scipy", "https://docs.scipy.org/doc/scipy/"),
+        ("sklearn", "https://scikit-learn.org/stable/"),
+        ("pandas", "https://pandas.pydata.org/docs/"),
+        ("torch", "https://pytorch.org/docs/stable/"),
+        ("python", "https://docs.python.org/3/"),
+    ]
+}
+intersphinx_timeout = 1  # the files are local; never wait for a network
 
 # -- autodoc / autosummary / numpydoc -----------------------------------------
 
@@ -60,7 +88,19 @@ numpydoc_show_class_members = False
 numpydoc_show_inherited_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks = set()  # style is checked by reviewers, not by the build
-numpydoc_xref_param_type = False
+# Parameter types link to the projects that define them; words without an
+# alias stay plain text.
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    "ndarray": "numpy.ndarray",
+    "RandomState": "numpy.random.RandomState",
+    "Generator": "numpy.random.Generator",
+    "DataFrame": "pandas.DataFrame",
+    "Series": "pandas.Series",
+    "Tensor": "torch.Tensor",
+    "Module": "torch.nn.Module",
+}
 
 # The ``>>>`` examples of the user guide are run by pytest:
 # ``pytest --doctest-glob="*.rst" docs/user_guide``.
@@ -77,16 +117,60 @@ plot_working_directory = str(HERE)
 
 # -- HTML ---------------------------------------------------------------------
 
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
 html_title = f"skgen {version}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["skgen.css"]
 html_theme_options = {
-    "description": "Generative models with a scikit-learn API",
-    "fixed_sidebar": True,
-    "page_width": "1100px",
-    "sidebar_width": "230px",
+    "navbar_align": "left",
+    "header_links_before_dropdown": 5,
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "secondary_sidebar_items": {
+        "**": ["page-toc"],
+        "auto_examples/**": ["page-toc", "sg_download_links", "sg_launcher_links"],
+    },
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
 }
+html_sidebars = {"index": [], "api": [], "auto_examples/index": []}
 html_show_sourcelink = False
+html_context = {"default_mode": "light"}
+
+copybutton_prompt_text = r">>> |\.\.\. |\$ "  # copy the code of a doctest, not its output
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+
+# -- The gallery (sphinx-gallery) ----------------------------------------------
+#
+# Every script ``examples/plot_*.py`` runs when the documentation is built;
+# its printed output and figures go into its page, with the script and a
+# notebook to download. A failing example fails the build (at the end, with a
+# list of every failure). Results are cached: an unchanged script is not run
+# again by the next build in the same tree (``docs/auto_examples``, ignored by
+# git), so only a fresh checkout pays for all of them.
+
+sphinx_gallery_conf = {
+    "examples_dirs": [str(HERE.parent / "examples")],
+    "gallery_dirs": ["auto_examples"],
+    "filename_pattern": r"/plot_",
+    "ignore_pattern": r"/_",
+    "run_stale_examples": False,
+    "abort_on_example_error": False,
+    "only_warn_on_example_error": False,  # a broken example fails the build
+    "doc_module": ("skgen",),
+    "reference_url": {"skgen": None},
+    "backreferences_dir": "generated/backreferences",
+    "inspect_global_variables": False,
+    "remove_config_comments": True,
+    "download_all_examples": False,
+    "within_subsection_order": "FileNameSortKey",
+    "thumbnail_size": (320, 224),
+    "min_reported_time": 1,
+    "matplotlib_animations": False,
+    "image_srcset": [],
+    "show_signature": False,
+}
 
 # -- The API reference, assembled from the modules that import -----------------
 
@@ -271,6 +355,7 @@ def _process_docstring(app, what, name, obj, options, lines):
 
 
 def setup(app):
+    app.config.mathjax_path = MATHJAX_PATH  # after sphinx-mathjax-offline set its own
     app.connect("autodoc-skip-member", _skip_foreign_members)
     # after numpydoc (priority 500) turned the sections into reStructuredText
     app.connect("autodoc-process-docstring", _process_docstring, priority=600)
