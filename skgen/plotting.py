@@ -153,6 +153,7 @@ def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500,
     fig : matplotlib Figure
     """
     plt = _pyplot()
+    from matplotlib import patheffects
     from matplotlib.patches import Rectangle
 
     n_panels = 1 + len(fitted)
@@ -178,8 +179,14 @@ def plot_hello_world(truth, X_train, fitted, *, random_state=0, n_show=1500,
             if p is not None:
                 ax.plot(*p, marker="o", ms=8, mec="k",
                         mfc={"A": "tab:red", "B": "tab:orange", "C": "tab:green"}[label])
-                ax.annotate(label, p, xytext=(6, 6), textcoords="offset points",
-                            fontsize=12, weight="bold")
+                # labels below points near the top edge, clear of the title;
+                # a white outline keeps them legible on land, sea and data
+                below = p[1] > 0.6 * ylim[1]
+                ax.annotate(label, p, xytext=(7, -7 if below else 6),
+                            textcoords="offset points", va="top" if below else "bottom",
+                            fontsize=12, weight="bold",
+                            path_effects=[patheffects.withStroke(linewidth=3,
+                                                                 foreground="w")])
     ax.set_title("Hello World: data, the MLE box, points A/B/C")
     ax.legend(loc="lower left", fontsize=7)
     ax.set_xlim(xlim)
