@@ -22,6 +22,7 @@ from ..nn import (
     MLP,
     BaseDeepGenerative,
     MovingAverage,
+    adam,
     driver_parameters_doc,
     label_embedding,
 )
@@ -303,8 +304,8 @@ class GAN(ConditionalMixin, BaseDeepGenerative):
     def _make_optimizers(self, run):
         kwargs = dict(lr=self.learning_rate, weight_decay=self.weight_decay,
                       betas=_BETAS[self.loss])
-        return [torch.optim.Adam(run.module.discriminator.parameters(), **kwargs),
-                torch.optim.Adam(run.module.generator.parameters(), **kwargs)]
+        return [adam(run.module.discriminator.parameters(), **kwargs),
+                adam(run.module.generator.parameters(), **kwargs)]
 
     def _start_training(self, run):
         module = run.module

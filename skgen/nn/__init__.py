@@ -9,7 +9,8 @@ the documentation); :class:`TrainingRun` is what those hooks receive. The
 building blocks: the networks (:class:`MLP`, :class:`MaskedLinear`,
 :class:`MaskedMLP` and the MADE masks :func:`made_masks`), the label
 embedding of conditional networks (:func:`label_embedding`), the moving
-average of weights (:class:`MovingAverage`) and per-row hashed noise
+average of weights (:class:`MovingAverage`), the optimizer (:func:`adam`,
+fused where torch allows) and per-row hashed noise
 (:func:`row_keys`, :func:`hashed_normal`, ...), which makes Monte Carlo
 scores independent of the batch. Importing this module imports torch.
 """
@@ -26,10 +27,11 @@ from ._layers import (
     made_masks,
 )
 from ..utils._hashing import hashed_normal, hashed_rademacher, hashed_uniform, row_keys
-from ._utils import resolve_device, torch_generator
+from ._utils import adam, resolve_device, torch_generator
 
 __all__ = [
     "MAX_EMBEDDING_DIM",
+    "adam",
     "BaseDeepGenerative",
     "MLP",
     "MaskedLinear",

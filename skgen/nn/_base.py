@@ -56,7 +56,7 @@ from tqdm import tqdm
 
 from ..base import BaseGenerative
 from ._layers import init_parameters
-from ._utils import resolve_device, torch_generator
+from ._utils import adam, resolve_device, torch_generator
 
 __all__ = ["BaseDeepGenerative", "TrainingRun", "TrainingWarning", "driver_parameters_doc"]
 
@@ -368,8 +368,8 @@ class BaseDeepGenerative(BaseGenerative):
     # ---------------------------------------------------- training hooks
     def _make_optimizers(self, run):
         """The optimizers, a list (default: Adam over every parameter)."""
-        return [torch.optim.Adam(run.module.parameters(), lr=self.learning_rate,
-                                 weight_decay=self.weight_decay)]
+        return [adam(run.module.parameters(), lr=self.learning_rate,
+                     weight_decay=self.weight_decay)]
 
     def _start_training(self, run):
         """Called once before the first epoch (no-op)."""
