@@ -25,6 +25,10 @@ likelihood comparison.
 - :func:`make_biscuit_tins`: the lecture's grey-scale images of biscuit tins
   that vary only in height and width, returned with the true factors (the
   images lie on a 2-D manifold, so no density object is paired with them).
+- :func:`make_customer_table` / :class:`CustomerNetwork`: a mixed-type table
+  (categories, a boolean, a count, a log-normal amount) from a small Bayesian
+  network, optionally with cells missing at random, with its exact
+  log-likelihood: the oracle of :mod:`skgen.tabular`.
 - :class:`MarkovTextSource`: strings from a first-order Markov chain over a
   small alphabet, with exact log-probabilities and entropy rate, the oracle of
   text models such as :class:`skgen.autoregressive.CharacterLanguageModel`.
@@ -32,6 +36,7 @@ likelihood comparison.
 
 from ._biscuit_tins import make_biscuit_tins, render_biscuit_tins
 from ._markov import MarkovTextSource
+from ._mixed_table import CustomerNetwork, make_customer_table
 from ._toy import (
     Banana,
     Checkerboard,
@@ -50,6 +55,7 @@ from ._world_map import WorldMap, make_world_map
 __all__ = [
     "Banana",
     "Checkerboard",
+    "CustomerNetwork",
     "EightGaussians",
     "MarkovTextSource",
     "Rings",
@@ -58,6 +64,7 @@ __all__ = [
     "make_banana",
     "make_biscuit_tins",
     "make_checkerboard",
+    "make_customer_table",
     "make_eight_gaussians",
     "make_rings",
     "make_toy",

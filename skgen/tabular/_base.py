@@ -1,0 +1,76 @@
+"""What every model of mixed tables shares: DataFrames in, codes inside, DataFrames out."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from ._schema import UNSEEN, check_columns, decode, encode, infer_schema
+
+
+class UnseenCategoryWarning(UserWarning):
+    """Rows hold categories the model never saw in ``fit``; their log-likelihood is ``-inf``."""
+
+
+class TabularMixin:
+    """DataFrame handling of the :mod:`skgen.tabular` models.
+
+    Put it before :class:`skgen.base.BaseGenerative` (or a subclass) in the
+    bases. ``fit`` infers the schema (``schema_``, one plain dict per column,
+    see :mod:`skgen.tabular._schema`) from the training table and the
+    ``column_types`` parameter; every call then works on float64 codes:
+    continuous and count columns hold their values, booleans 0/1,
+    categorical columns their category codes, ``NaN`` a missing cell and
+    ``-1`` a category never seen in ``fit``. ``sample`` decodes its codes
+    back into a DataFrame with the training columns, dtypes and categories.
+
+    Subclasses implement ``_fit(Z, y)``, ``_score_samples(Z, y)`` and
+    ``_sample(n_samples, rng, y)`` on codes, and say which code columns are
+    of which kind through :meth:`_columns_of`.
+    """
+
+    def _validate_X(self, X, *, reset):
+        if reset:
+            if isinstance(X, np.ndarray) and X.dtype.kind in "fiub" and X.ndim == 2:
+                X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+            schema = infer_schema(X, getattr(self, "column_types", None))
+            self.schema_ = schema
+            self.n_features_in_ = len(schema)
+            names = [spec["name"] for spec in schema]
+            self._train_columns = names
+            if isinstance(X, pd.DataFrame) and all(isinstance(n, str) for n in names):
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            check_is_fitted(self)
+            X = check_columns(X, self.schema_)
+        Z, unseen = encode(X, self.schema_)
+        if reset and unseen:  # cannot happen: fit's categories are the table's own
+            raise AssertionError(unseen)
+        if unseen:
+            warnings.warn(
+                "Some cells hold categories the model never saw in fit, so their rows "
+                "have log-likelihood -inf: "
+                + ", ".join(f"{k!r} ({v} rows)" for k, v in unseen.items())
+                + ". Refit on data that include them, or map them to a known category.",
+                UnseenCategoryWarning, stacklevel=4)
+        return Z
+
+    def _wrap_output(self, X):
+        return decode(X, self.schema_)
+
+    def _columns_of(self, kind):
+        """Positions of the code columns of one kind, an int array."""
+        return np.array([j for j, spec in enumerate(self.schema_) if spec["kind"] == kind],
+                        dtype=np.intp)
+
+    def _n_categories(self):
+        """Number of categories of each categorical or boolean column, by position."""
+        return {j: len(spec["categories"]) for j, spec in enumerate(self.schema_)
+                if spec["categories"] is not None}
+
+    @staticmethod
+    def _is_unseen(z):
+        return z == UNSEEN
