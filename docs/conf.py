@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the source tree, in case skgen is not installed
+sys.path.insert(0, str(HERE / "_ext"))  # gallery_order
 
 import skgen  # noqa: E402
 
@@ -39,6 +40,7 @@ extensions = [
     "sphinx-mathjax-offline",  # MathJax served from _static/mathjax: no CDN
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_gallery.gen_gallery",
     "sphinx_copybutton",
 ]
 
@@ -126,10 +128,8 @@ html_theme_options = {
     "header_links_before_dropdown": 5,
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": {
-        "**": ["page-toc"],
-        "auto_examples/**": ["page-toc", "sg_download_links", "sg_launcher_links"],
-    },
+    # the gallery's download links render on example pages only
+    "secondary_sidebar_items": ["page-toc", "sg_download_links"],
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
@@ -164,9 +164,10 @@ sphinx_gallery_conf = {
     "inspect_global_variables": False,
     "remove_config_comments": True,
     "download_all_examples": False,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.example_order",
     "thumbnail_size": (320, 224),
     "min_reported_time": 1,
+    "write_computation_times": False,  # its page loads scripts from CDNs
     "matplotlib_animations": False,
     "image_srcset": [],
     "show_signature": False,
