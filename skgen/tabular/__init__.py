@@ -8,6 +8,13 @@ discrete cells times Lebesgue measure on its continuous ones, missing cells
 returns a DataFrame with the training columns, dtypes and categories.
 """
 
+from ._base import UnseenCategoryWarning
+from ._mixture import TabularMixture
 from ._schema import COLUMN_KINDS, infer_column_types
 
-__all__ = ["COLUMN_KINDS", "infer_column_types"]
+__all__ = [
+    "COLUMN_KINDS",
+    "TabularMixture",
+    "UnseenCategoryWarning",
+    "infer_column_types",
+]

@@ -32,8 +32,6 @@ class TabularMixin:
 
     def _validate_X(self, X, *, reset):
         if reset:
-            if isinstance(X, np.ndarray) and X.dtype.kind in "fiub" and X.ndim == 2:
-                X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
             schema = infer_schema(X, getattr(self, "column_types", None))
             self.schema_ = schema
             self.n_features_in_ = len(schema)
@@ -45,7 +43,7 @@ class TabularMixin:
                 del self.feature_names_in_
         else:
             check_is_fitted(self)
-            X = check_columns(X, self.schema_)
+            X = check_columns(X, self.schema_, type(self).__name__)
         Z, unseen = encode(X, self.schema_)
         if reset and unseen:  # cannot happen: fit's categories are the table's own
             raise AssertionError(unseen)

@@ -27,6 +27,7 @@ marks a missing cell, and ``-1`` a category (or boolean) never seen in
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
+from sklearn.utils import check_array
 
 __all__ = ["COLUMN_KINDS", "infer_column_types"]
 
@@ -133,10 +134,13 @@ def _as_frame(X):
         return X
     if isinstance(X, pd.Series):
         return X.to_frame()
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"Expected a 2-D table, got an array of shape {X.shape}.")
-    return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    return pd.DataFrame(_check_2d(X), columns=[f"x{i}" for i in range(np.shape(X)[1])])
+
+
+def _check_2d(X):
+    """scikit-learn's checks of an array table: 2-D, not sparse, not complex, NaN allowed."""
+    return check_array(X, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=1,
+                       ensure_min_features=1, input_name="X")
 
 
 def _plain(value):
@@ -193,15 +197,15 @@ def infer_schema(X, column_types=None):
     return schema
 
 
-def check_columns(X, schema):
+def check_columns(X, schema, owner="The model"):
     """``X`` as a DataFrame with the schema's columns, in the schema's order."""
     names = [spec["name"] for spec in schema]
     if not isinstance(X, (pd.DataFrame, pd.Series)):
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != len(names):
+        X = _check_2d(X)
+        if X.shape[1] != len(names):
             raise ValueError(
-                f"Expected a table with the {len(names)} training columns {names}, got "
-                f"an array of shape {X.shape}."
+                f"X has {X.shape[1]} features, but {owner} is expecting {len(names)} "
+                f"features as input (the training columns {names})."
             )
         return pd.DataFrame(X, columns=names)
     X = _as_frame(X)

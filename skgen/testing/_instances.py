@@ -27,6 +27,7 @@ TEST_PARAMS = {
     # domains wide enough for scikit-learn's check data (values within +-1000)
     "LogTransformer": {"offset": 1000.0},
     "LogitTransformer": {"bounds": (-1000.0, 1000.0)},
+    "TabularMixture": {"n_components": 2, "random_state": 0},
     # deep models: tiny networks, a few epochs (their own tests train properly)
     "CharacterLanguageModel": {"hidden_sizes": (16,), "embedding_dim": 8,
                                "max_epochs": 3, "random_state": 0},

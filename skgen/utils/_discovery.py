@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator
 # Public subpackages searched for estimators (torch is a hard dependency).
 _PUBLIC_SUBPACKAGES = (
     "classical",
+    "tabular",
     "autoregressive",
     "flows",
     "vae",

@@ -1,0 +1,442 @@
+"""TabularMixture: a mixture of products of per-column distributions, fitted by EM."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import gammaln, logsumexp
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import BaseGenerative
+from ._base import TabularMixin
+
+__all__ = ["TabularMixture"]
+
+_LOG_2PI = np.log(2 * np.pi)
+#: Candidate numbers of components of ``n_components="auto"``, tried in order.
+_AUTO_LADDER = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+#: Variance floor of a continuous column in a component, as a share of the
+#: column's variance: keeps a component from collapsing onto one value.
+_VARIANCE_FLOOR = 1e-3
+
+
+class TabularMixture(TabularMixin, BaseGenerative):
+    """Mixture of products of per-column distributions for mixed-type tables.
+
+    Each of ``n_components`` components treats the columns as independent:
+    a Gaussian or log-normal density for each continuous column, a Poisson
+    distribution for each count column, a Bernoulli for each boolean and a
+    categorical distribution for each categorical column. The mixture
+    captures the dependence between columns (it is the latent-class model
+    of statistics, extended to mixed types), and is fitted by
+    expectation-maximization.
+
+    The log-likelihood is exact with respect to counting measure on the
+    discrete columns times Lebesgue measure on the continuous ones. A
+    missing cell (``NaN``, ``None`` or ``pd.NA``) is marginalized out
+    exactly, since within a component a column's factor just drops out of
+    the product: ``score_samples`` gives each row the log-probability of its
+    observed cells, and ``fit`` runs EM on incomplete rows without imputing
+    them, which is maximum likelihood when cells are missing at random.
+
+    Parameters
+    ----------
+    n_components : int or "auto", default="auto"
+        Number of mixture components. ``"auto"`` fits 1, 2, 3, 4, 6, 8, 12,
+        ... components and keeps the number with the lowest BIC (stopping
+        when BIC has risen twice in a row); cross-validated likelihood is
+        ``GridSearchCV(TabularMixture(), {"n_components": [...]})``, since
+        ``score`` is the held-out mean log-likelihood.
+    column_types : dict of {column: str}, default=None
+        Column types overriding those read from the dtypes (see
+        :func:`infer_column_types`), e.g. ``{"zip_code": "categorical"}``.
+    continuous : {"auto", "gaussian", "lognormal"}, default="auto"
+        Distribution of the continuous columns within a component.
+        ``"auto"`` chooses per column: log-normal when every training value
+        is positive and a log-normal fits the column better than a Gaussian
+        (by likelihood), otherwise Gaussian. A log-normal column gives
+        ``-inf`` to a value at or below zero.
+    alpha : float, default=0.5
+        Pseudo-count added to every category (and to both values of a
+        boolean) in each component: keeps probabilities away from zero.
+        A category never seen in ``fit`` still gets ``-inf``, with an
+        :class:`~skgen.tabular.UnseenCategoryWarning` naming the column.
+    max_iter : int, default=200
+        Most EM iterations per fit.
+    tol : float, default=1e-5
+        EM stops when the mean log-likelihood of the training rows improves
+        by less than this (nats per row).
+    n_init : int, default=1
+        EM runs from different k-means starts; the best by likelihood is kept.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialization and of ``sample``.
+
+    Attributes
+    ----------
+    schema_ : list of dict
+        One record per column: name, type, dtype, categories (see
+        :mod:`skgen.tabular`); ``sample`` restores these dtypes.
+    n_components_ : int
+        Number of components of the fitted mixture.
+    weights_ : ndarray of shape (n_components_,)
+        Mixture weights.
+    means_, variances_ : ndarray of shape (n_components_, n_continuous)
+        Per component, mean and variance of each continuous column, on the
+        log scale for log-normal columns.
+    lognormal_ : ndarray of shape (n_continuous,)
+        Whether each continuous column is log-normal.
+    rates_ : ndarray of shape (n_components_, n_counts)
+        Poisson rate of each count column (of ``value - offset``; the offset
+        is 0 unless the column holds negative integers).
+    probabilities_ : list of ndarray of shape (n_components_, n_categories)
+        Category probabilities of each boolean and categorical column, in
+        column order.
+    lower_bound_ : float
+        Mean log-likelihood of the training rows at the end of EM.
+    n_iter_ : int
+        EM iterations of the kept run.
+    converged_ : bool
+        Whether EM met ``tol`` before ``max_iter``.
+    n_features_in_ : int
+        Number of columns.
+    feature_names_in_ : ndarray of str
+        Column names, when they are all strings.
+    likelihood_kind : str
+        ``"exact"``.
+
+    See Also
+    --------
+    skgen.classical.GaussianMixture : the same idea for numeric data with
+        full covariances.
+
+    Examples
+    --------
+    >>> from skgen.datasets import make_customer_table
+    >>> from skgen.tabular import TabularMixture
+    >>> df = make_customer_table(2000, missing_rate=0.1, random_state=0)
+    >>> model = TabularMixture(random_state=0).fit(df)
+    >>> model.n_components_
+    6
+    >>> synthetic = model.sample(3, random_state=0)
+    >>> synthetic.dtypes.astype(str).tolist()
+    ['category', 'boolean', 'Int64', 'float64', 'category']
+    >>> round(model.score(df), 2)
+    -4.71
+    """
+
+    likelihood_kind = "exact"
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "column_types": [dict, None],
+        "continuous": [StrOptions({"auto", "gaussian", "lognormal"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_components="auto", *, column_types=None, continuous="auto",
+                 alpha=0.5, max_iter=200, tol=1e-5, n_init=1, random_state=None):
+        self.n_components = n_components
+        self.column_types = column_types
+        self.continuous = continuous
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_init = n_init
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+    # ----------------------------------------------------------------- fit
+    def _fit(self, Z, y):
+        self._set_columns(Z)
+        rng = check_random_state(self.random_state)
+        if self.n_components == "auto":
+            best, rises, previous = None, 0, np.inf
+            for k in _AUTO_LADDER:
+                if k > max(1, Z.shape[0] // 10):
+                    break
+                fitted = self._fit_k(Z, k, rng)
+                bic = self._bic(fitted, Z.shape[0])
+                if best is None or bic < best[0]:
+                    best = (bic, fitted)
+                rises = rises + 1 if bic > previous else 0
+                previous = bic
+                if rises == 2:
+                    break
+            fitted = best[1]
+        else:
+            if self.n_components > Z.shape[0]:
+                raise ValueError(
+                    f"n_components={self.n_components} exceeds the {Z.shape[0]} training rows."
+                )
+            fitted = self._fit_k(Z, self.n_components, rng)
+        params, self.lower_bound_, self.n_iter_, self.converged_ = fitted
+        self._set_params(params)
+        if not self.converged_:
+            warnings.warn(
+                f"EM did not converge in max_iter={self.max_iter} iterations (last "
+                "change above tol); raise max_iter or tol.", ConvergenceWarning,
+                stacklevel=3)
+        return self
+
+    def _set_columns(self, Z):
+        """Column positions of each type, and each continuous column's distribution."""
+        self._cont = self._columns_of("continuous")
+        self._count = self._columns_of("count")
+        self._cat = np.array([j for j, s in enumerate(self.schema_)
+                              if s["kind"] in ("boolean", "categorical")], dtype=np.intp)
+        self._offsets = np.array([self.schema_[j]["offset"] for j in self._count], dtype=float)
+        lognormal = []
+        for j in self._cont:
+            x = Z[:, j][~np.isnan(Z[:, j])]
+            if self.continuous == "lognormal" or (self.continuous == "auto" and np.all(x > 0)):
+                if np.any(x <= 0):
+                    raise ValueError(
+                        f"continuous='lognormal' needs positive values, but column "
+                        f"{self.schema_[j]['name']!r} holds {x.min():g}."
+                    )
+                # a log-normal beats a Gaussian when its likelihood, Jacobian
+                # included, is higher
+                lx = np.log(x)
+                ll_log = -0.5 * np.log(max(lx.var(), 1e-300)) - lx.mean()
+                ll_lin = -0.5 * np.log(max(x.var(), 1e-300))
+                lognormal.append(self.continuous == "lognormal" or ll_log > ll_lin)
+            else:
+                lognormal.append(False)
+        self.lognormal_ = np.array(lognormal, dtype=bool)
+
+    def _continuous_values(self, Z):
+        """Continuous cells on the model's scale (log for log-normal columns), and their
+        log-Jacobians; ``NaN`` where missing, ``-inf`` Jacobian where outside the support."""
+        X = Z[:, self._cont]
+        jac = np.zeros_like(X)
+        if self.lognormal_.any():
+            L = X[:, self.lognormal_]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logs = np.where(L > 0, np.log(np.where(L > 0, L, 1.0)), 0.0)
+            jac[:, self.lognormal_] = np.where(L > 0, -logs, -np.inf)
+            X = X.copy()
+            X[:, self.lognormal_] = np.where(np.isnan(L), np.nan, logs)
+        return X, np.where(np.isnan(Z[:, self._cont]), 0.0, jac)
+
+    def _fit_k(self, Z, k, rng):
+        """Best of ``n_init`` EM runs with ``k`` components: (params, ll, n_iter, converged)."""
+        best = None
+        for _ in range(self.n_init):
+            resp = self._initial_responsibilities(Z, k, rng)
+            params = self._m_step(Z, resp)
+            previous, converged = -np.inf, False
+            for it in range(1, self.max_iter + 1):
+                log_joint = self._log_joint(Z, params)
+                log_norm = logsumexp(log_joint, axis=1)
+                ll = float(np.mean(log_norm))
+                if ll - previous < self.tol:
+                    converged = True
+                    break
+                previous = ll
+                params = self._m_step(Z, np.exp(log_joint - log_norm[:, None]))
+            if best is None or ll > best[1]:
+                best = (params, ll, it, converged)
+        return best
+
+    def _initial_responsibilities(self, Z, k, rng):
+        """k-means on standardized numbers and one-hot categories, softened."""
+        n = Z.shape[0]
+        if k == 1:
+            return np.ones((n, 1))
+        parts = []
+        X, _ = self._continuous_values(Z)
+        numeric = np.column_stack([X, Z[:, self._count]]) if len(self._count) else X
+        if numeric.shape[1]:
+            mean = np.nanmean(numeric, axis=0)
+            std = np.nanstd(numeric, axis=0)
+            parts.append(np.where(np.isnan(numeric), 0.0,
+                                  (numeric - mean) / np.where(std > 0, std, 1.0)))
+        for j in self._cat:
+            n_cat = len(self.schema_[j]["categories"])
+            z = Z[:, j]
+            onehot = np.zeros((n, n_cat))
+            seen = ~np.isnan(z)
+            onehot[np.flatnonzero(seen), z[seen].astype(int)] = 1.0
+            parts.append(onehot)
+        features = np.column_stack(parts)
+        labels = KMeans(k, n_init=1, random_state=rng.randint(2**31 - 1)).fit_predict(features)
+        resp = np.full((n, k), 0.1 / k)
+        resp[np.arange(n), labels] += 0.9
+        return resp
+
+    def _m_step(self, Z, resp):
+        """Weighted maximum-likelihood (MAP for probabilities) parameters."""
+        n, k = resp.shape
+        nk = resp.sum(axis=0)
+        params = {"weights": (nk + 1e-10) / (n + k * 1e-10)}
+        X, _ = self._continuous_values(Z)
+        params["means"], params["variances"] = self._weighted_moments(X, resp)
+        if len(self._count):
+            C = Z[:, self._count] - self._offsets
+            observed = ~np.isnan(C)
+            weight = resp.T @ observed
+            total = resp.T @ np.where(observed, C, 0.0)
+            overall = np.nanmean(C, axis=0)
+            params["rates"] = np.maximum((total + 1e-6 * overall) / (weight + 1e-6), 1e-8)
+        else:
+            params["rates"] = np.zeros((k, 0))
+        probabilities = []
+        for j in self._cat:
+            n_cat = len(self.schema_[j]["categories"])
+            z = Z[:, j]
+            seen = ~np.isnan(z)
+            counts = np.zeros((k, n_cat))
+            np.add.at(counts.T, z[seen].astype(int), resp[seen])
+            counts += self.alpha + 1e-10
+            probabilities.append(counts / counts.sum(axis=1, keepdims=True))
+        params["probabilities"] = probabilities
+        return params
+
+    @staticmethod
+    def _weighted_moments(X, resp):
+        """Per component and column: mean and variance of the observed cells."""
+        k = resp.shape[1]
+        if X.shape[1] == 0:
+            return np.zeros((k, 0)), np.zeros((k, 0))
+        observed = ~np.isnan(X)
+        X0 = np.where(observed, X, 0.0)
+        overall_mean = np.nanmean(X, axis=0)
+        overall_var = np.nanvar(X, axis=0)
+        scale = np.where(overall_var > 0, overall_var, 1.0)
+        weight = resp.T @ observed + 1e-10
+        mean = (resp.T @ X0 + 1e-10 * overall_mean) / weight
+        centered = np.where(observed, X - overall_mean, 0.0)
+        second = (resp.T @ centered**2 + 1e-10 * scale) / weight
+        variance = second - (mean - overall_mean) ** 2
+        return mean, np.maximum(variance, 0.0) + _VARIANCE_FLOOR * scale
+
+    # ----------------------------------------------------------- density
+    def _log_joint(self, Z, params):
+        """``log w_k + log p_k(observed cells of row i)``, shape ``(n, k)``."""
+        n = Z.shape[0]
+        out = np.broadcast_to(np.log(params["weights"]), (n, len(params["weights"]))).copy()
+        if len(self._cont):
+            X, jac = self._continuous_values(Z)
+            observed = ~np.isnan(X)
+            X0 = np.where(observed, X, 0.0)
+            mean, var = params["means"], params["variances"]
+            # sum over observed cells of -(x - m)^2 / 2v - log(2 pi v) / 2, as matrix products
+            quad = (X0**2) @ (1 / var).T - 2 * X0 @ (mean / var).T + observed @ (mean**2 / var).T
+            out += -0.5 * quad - 0.5 * observed @ (np.log(var) + _LOG_2PI).T
+            out += jac.sum(axis=1, keepdims=True)
+        if len(self._count):
+            C = Z[:, self._count] - self._offsets
+            observed = ~np.isnan(C)
+            valid = np.where(observed, (C >= 0) & (np.mod(C, 1) == 0), True)
+            C0 = np.where(observed & valid, C, 0.0)
+            rates = params["rates"]
+            out += C0 @ np.log(rates).T - observed @ rates.T - gammaln(C0 + 1).sum(1, keepdims=True)
+            out[~valid.all(axis=1)] = -np.inf
+        for j, probs in zip(self._cat, params["probabilities"]):
+            z = Z[:, j]
+            seen = ~np.isnan(z)
+            codes = np.where(seen, z, 0).astype(int)
+            logp = np.log(probs).T[np.maximum(codes, 0)]
+            logp[codes < 0] = -np.inf
+            out += np.where(seen[:, None], logp, 0.0)
+        return out
+
+    def _params(self):
+        return {"weights": self.weights_, "means": self.means_, "variances": self.variances_,
+                "rates": self.rates_, "probabilities": self.probabilities_}
+
+    def _set_params(self, params):
+        self.n_components_ = len(params["weights"])
+        self.weights_ = params["weights"]
+        self.means_ = params["means"]
+        self.variances_ = params["variances"]
+        self.rates_ = params["rates"]
+        self.probabilities_ = params["probabilities"]
+
+    def _restore_columns(self):
+        if not hasattr(self, "_cont"):  # after loading with skgen.io
+            self._cont = self._columns_of("continuous")
+            self._count = self._columns_of("count")
+            self._cat = np.array([j for j, s in enumerate(self.schema_)
+                                  if s["kind"] in ("boolean", "categorical")], dtype=np.intp)
+            self._offsets = np.array([self.schema_[j]["offset"] for j in self._count],
+                                     dtype=float)
+
+    def _score_samples(self, Z, y):
+        self._restore_columns()
+        return logsumexp(self._log_joint(Z, self._params()), axis=1)
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each row (missing cells skipped).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_components_)
+            Rows of probability zero under the model get ``NaN``.
+        """
+        check_is_fitted(self)
+        Z = self._validate_X(X, reset=False)
+        self._restore_columns()
+        log_joint = self._log_joint(Z, self._params())
+        with np.errstate(invalid="ignore"):
+            return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
+
+    def _n_parameters(self, params):
+        k = len(params["weights"])
+        per_component = (2 * params["means"].shape[1] + params["rates"].shape[1]
+                         + sum(p.shape[1] - 1 for p in params["probabilities"]))
+        return k - 1 + k * per_component
+
+    def _bic(self, fitted, n):
+        params, ll = fitted[0], fitted[1]
+        return -2 * ll * n + self._n_parameters(params) * np.log(n)
+
+    def bic(self, X):
+        """Bayesian information criterion on ``X`` (lower is better).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        bic : float
+            ``-2 log L + n_parameters log(n_samples)``.
+        """
+        log_l = self.score_samples(X)
+        return float(-2 * log_l.sum() + self._n_parameters(self._params()) * np.log(len(log_l)))
+
+    # ------------------------------------------------------------- sample
+    def _sample(self, n_samples, rng, y):
+        self._restore_columns()
+        comp = rng.choice(self.n_components_, size=n_samples, p=self.weights_)
+        Z = np.empty((n_samples, len(self.schema_)))
+        if len(self._cont):
+            X = rng.normal(self.means_[comp], np.sqrt(self.variances_[comp]))
+            X[:, self.lognormal_] = np.exp(X[:, self.lognormal_])
+            Z[:, self._cont] = X
+        if len(self._count):
+            Z[:, self._count] = rng.poisson(self.rates_[comp]) + self._offsets
+        for j, probs in zip(self._cat, self.probabilities_):
+            cdf = np.cumsum(probs[comp], axis=1)
+            u = rng.uniform(size=(n_samples, 1)) * cdf[:, -1:]
+            Z[:, j] = np.minimum((u > cdf).sum(axis=1), probs.shape[1] - 1)
+        return Z
