@@ -14,6 +14,7 @@ __all__ = [
     "plot_history",
     "plot_image_grid",
     "plot_latent_traversal",
+    "plot_synthetic_report",
 ]
 
 
@@ -420,3 +421,147 @@ def plot_history(estimator, ax=None):
     ax.set_xlabel("epoch")
     ax.legend(fontsize=8)
     return ax
+
+
+def _plot_marginal(ax, real, synthetic, kind, categories, n_bins, max_categories):
+    """Real vs synthetic marginal of one encoded column in ``ax``."""
+    if kind == "numeric":
+        real, synthetic = real[~np.isnan(real)], synthetic[~np.isnan(synthetic)]
+        pooled = np.concatenate([real, synthetic])
+        if len(pooled) == 0:
+            ax.text(0.5, 0.5, "no observed values", ha="center", transform=ax.transAxes)
+            return
+        edges = np.histogram_bin_edges(pooled, bins=n_bins)
+        for values, label, color in ((real, "real", "C0"), (synthetic, "synthetic", "C1")):
+            if len(values):
+                ax.hist(values, bins=edges, density=True, alpha=0.5, color=color,
+                        label=label)
+        return
+    real, synthetic = real[real >= 0], synthetic[synthetic >= 0]
+    shares = [np.bincount(v, minlength=len(categories)) / max(len(v), 1)
+              for v in (real, synthetic)]
+    order = np.argsort(-(shares[0] + 1e-9 * shares[1]), kind="stable")
+    labels = [str(categories[i]) for i in order[:max_categories]]
+    heights = [share[order[:max_categories]] for share in shares]
+    if len(order) > max_categories:
+        labels.append("other")
+        heights = [np.append(h, share[order[max_categories:]].sum())
+                   for h, share in zip(heights, shares)]
+    x = np.arange(len(labels))
+    ax.bar(x - 0.2, heights[0], width=0.4, color="C0", alpha=0.7, label="real")
+    ax.bar(x + 0.2, heights[1], width=0.4, color="C1", alpha=0.7, label="synthetic")
+    ax.set_xticks(x, labels, rotation=45 if len(labels) > 4 else 0, fontsize=7)
+
+
+def _heat_map(fig, ax, matrix, labels, title, vmin, vmax, cmap):
+    image = ax.imshow(matrix, vmin=vmin, vmax=vmax, cmap=cmap)
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    if len(labels) <= 10:
+        for (i, j), value in np.ndenumerate(matrix):
+            if np.isfinite(value):
+                dark = abs(value) > 0.6 if vmin < 0 else value < 0.5
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if dark else "black")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+
+
+def plot_synthetic_report(real, synthetic, *, n_bins=20, max_categories=20, n_cols=4):
+    """Compare a synthetic table with the real one in pictures.
+
+    The top panels show each column's marginal distribution, real against
+    synthetic: overlaid density histograms on shared bins for numeric
+    columns, side-by-side bars of category frequencies for categorical ones
+    (missing cells left out), each titled with its column-shape score. The
+    bottom row shows pair trends as heat maps: every pair's score from
+    :func:`skgen.metrics.pair_trends` (column-shape scores on the diagonal),
+    and with two numeric columns or more the Pearson correlation matrices of
+    the numeric columns in the real and in the synthetic table.
+
+    Parameters
+    ----------
+    real : DataFrame or array-like of shape (n_real, n_columns)
+    synthetic : DataFrame or array-like of shape (n_synthetic, n_columns)
+        Same columns, of the same kinds (see :func:`skgen.metrics.column_shapes`).
+    n_bins : int, default=20
+        Histogram bins per numeric column.
+    max_categories : int, default=20
+        Bars per categorical column: the most frequent categories in the real
+        table, the others summed into one "other" bar.
+    n_cols : int, default=4
+        Marginal panels per row.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+
+    See Also
+    --------
+    skgen.metrics.synthetic_data_report : the same comparison in numbers.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skgen.plotting import plot_synthetic_report
+    >>> rng = np.random.RandomState(0)
+    >>> def table(n):
+    ...     x = rng.normal(size=n)
+    ...     return pd.DataFrame({"x": x, "y": x + rng.normal(size=n),
+    ...                          "c": rng.choice(["a", "b"], n)})
+    >>> fig = plot_synthetic_report(table(200), table(200))
+    >>> [ax.get_title() for ax in fig.axes if "pair" in ax.get_title()]
+    ['pair trends (diagonal: column shapes)']
+    """
+    from . import _table_metrics as _tm
+    from .metrics import column_shapes, pair_trends
+
+    plt = _pyplot()
+    names = ["real", "synthetic"]
+    frames, kinds = _tm.check_tables([real, synthetic], names)
+    (r, s), categories = _tm.encode(frames, kinds, names)
+    shapes = column_shapes(frames[0], frames[1])
+    trends = pair_trends(frames[0], frames[1])
+    columns = [str(c) for c in frames[0].columns]
+    d = len(columns)
+    n_cols = max(1, min(n_cols, d))
+    n_rows = -(-d // n_cols)
+    numeric = [j for j in range(d) if kinds[j] == _tm.NUMERIC]
+    n_heat = 0 if d < 2 else (3 if len(numeric) >= 2 else 1)
+    fig = plt.figure(figsize=(3.2 * max(n_cols, n_heat), 2.6 * n_rows + 3.6 * (n_heat > 0)),
+                     layout="constrained")
+    if n_heat:
+        top, bottom = fig.subfigures(2, 1, height_ratios=[2.6 * n_rows, 3.6])
+    else:
+        top, bottom = fig, None
+    axes = np.atleast_1d(top.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    for j, ax in enumerate(axes):
+        if j >= d:
+            ax.set_axis_off()
+            continue
+        _plot_marginal(ax, r[j], s[j], kinds[j], categories[j], n_bins, max_categories)
+        metric, score = shapes.loc[j, "metric"], shapes.loc[j, "score"]
+        ax.set_title(f"{columns[j]}  ({metric[:2]} {score:.2f})", fontsize=9)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=7)
+    if not n_heat:
+        return fig
+    heat_axes = np.atleast_1d(bottom.subplots(1, n_heat))
+    index = {c: j for j, c in enumerate(frames[0].columns)}
+    scores = np.diag(shapes["score"].to_numpy(float))
+    corr = {"real": np.eye(d), "synthetic": np.eye(d)}
+    for row in trends.itertuples(index=False):
+        i, j = index[row.column_1], index[row.column_2]
+        scores[i, j] = scores[j, i] = row.score
+        for which, value in (("real", row.real_correlation),
+                             ("synthetic", row.synthetic_correlation)):
+            corr[which][i, j] = corr[which][j, i] = value
+    _heat_map(fig, heat_axes[0], scores, columns, "pair trends (diagonal: column shapes)",
+              0.0, 1.0, "viridis")
+    if n_heat == 3:
+        sub = np.ix_(numeric, numeric)
+        labels = [columns[j] for j in numeric]
+        for ax, which in zip(heat_axes[1:], ("real", "synthetic")):
+            _heat_map(fig, ax, corr[which][sub], labels, f"{which} correlation",
+                      -1.0, 1.0, "RdBu_r")
+    return fig
