@@ -479,6 +479,20 @@ class LatentMixin(TransformerMixin):
     """
 
 
+def _check_numeric_columns(estimator, X):
+    """Refuse a DataFrame's non-numeric columns by name, pointing to skgen.tabular."""
+    bad = [f"{name!r} ({dtype})" for name, dtype in X.dtypes.items()
+           if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))]
+    if bad:
+        raise ValueError(
+            f"{type(estimator).__name__} models numeric tables, but column"
+            f"{'s' if len(bad) > 1 else ''} {', '.join(bad)} "
+            f"{'are' if len(bad) > 1 else 'is'} not numeric. Model mixed tables (categories, "
+            "booleans, counts, missing cells) with skgen.tabular.TabularMixture or "
+            "TabularAutoregressive, or encode the column as numbers first."
+        )
+
+
 def _check_n_samples(n_samples):
     if isinstance(n_samples, bool) or not isinstance(n_samples, Integral):
         raise TypeError(
@@ -555,6 +569,8 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
     def _validate_X(self, X, *, reset):
         # a plain list: safe persistence (skops) holds it, a pandas Index it cannot
         columns = X.columns.tolist() if isinstance(X, pd.DataFrame) else None
+        if columns is not None and self._validate_kwargs.get("dtype") is not None:
+            _check_numeric_columns(self, X)
         X = validate_data(self, X, reset=reset, **self._validate_kwargs)
         if reset:
             self._train_columns = columns

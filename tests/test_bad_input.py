@@ -39,6 +39,15 @@ def _has_likelihood_score(est):
     return _has_density(est) and not is_classifier(est)
 
 
+def _accepts(est, case):
+    """Whether a table of this bad case is valid input for ``est`` (its tags say so):
+    missing cells for models that marginalize them, text and categories for
+    models of mixed tables."""
+    tags = get_tags(est).input_tags
+    return {"nan": tags.allow_nan, "strings": tags.string,
+            "categorical": tags.categorical}.get(case, False)
+
+
 def _fit(est, X):
     """Fit, with labels for conditional models (which need them to learn p(x|y))."""
     if is_conditional(est):
@@ -95,11 +104,12 @@ BAD_TABLES = {
     "scalar": (3.0, ValueError, "2D array"),
     "strings": (
         pd.DataFrame({"a": X_GOOD[:, 0], "b": ["low", "high"] * 30}),
-        ValueError, "could not convert string",
+        ValueError, "column 'b' .* not numeric.*skgen.tabular|could not convert string",
     ),
     "categorical": (
         pd.DataFrame({"a": X_GOOD[:, 0], "b": pd.Categorical(["u", "v"] * 30)}),
-        ValueError, "could not convert string",
+        ValueError,
+        "column 'b' \\(category\\) is not numeric.*skgen.tabular|could not convert string",
     ),
     "complex": (X_GOOD + 1j, ValueError, "[Cc]omplex"),
 }
@@ -108,6 +118,8 @@ BAD_TABLES = {
 @pytest.mark.parametrize("case", list(BAD_TABLES))
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
 def test_fit_rejects_bad_tables(estimator, case):
+    if _accepts(estimator, case):
+        pytest.skip(f"{case} is valid input for {type(estimator).__name__}")
     X, error, match = BAD_TABLES[case]
     with pytest.raises(error, match=match):
         _fit(pickle.loads(pickle.dumps(estimator)), X)
@@ -118,6 +130,8 @@ def test_fit_rejects_bad_tables(estimator, case):
 def test_score_samples_rejects_bad_tables(fitted, case):
     if not _has_density(fitted):
         pytest.skip("no density")
+    if _accepts(fitted, case):
+        pytest.skip(f"{case} is valid input for {type(fitted).__name__}")
     X, error, match = BAD_TABLES[case]
     with pytest.raises(error, match=match):
         fitted.score_samples(X)
@@ -173,6 +187,8 @@ def test_unfitted_use_raises_not_fitted(estimator):
 
 @pytest.mark.parametrize("case", ["nan", "inf", "empty", "strings", "1-D"])
 def test_failed_fit_leaves_model_unchanged(fitted_copy, case):
+    if _accepts(fitted_copy, case):
+        pytest.skip(f"{case} is valid input for {type(fitted_copy).__name__}")
     snap = _snapshot(fitted_copy)
     X, error, _ = BAD_TABLES[case]
     with pytest.raises(error):
@@ -186,7 +202,10 @@ def test_failed_calls_leave_model_unchanged(fitted_copy):
         with pytest.raises((ValueError, TypeError)):
             fitted_copy.sample(bad)
     if _has_density(fitted_copy):
-        for X in (BAD_TABLES["nan"][0], np.ones((3, 5)), X_GOOD[:0]):
+        bad_tables = [np.ones((3, 5)), X_GOOD[:0]]
+        if not _accepts(fitted_copy, "nan"):
+            bad_tables.append(BAD_TABLES["nan"][0])
+        for X in bad_tables:
             with pytest.raises(ValueError):
                 fitted_copy.score_samples(X)
             if _has_likelihood_score(fitted_copy):

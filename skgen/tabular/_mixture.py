@@ -399,6 +399,19 @@ class TabularMixture(TabularMixin, BaseGenerative):
         with np.errstate(invalid="ignore"):
             return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
 
+    def predict(self, X):
+        """The most probable component of each row (missing cells skipped).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.argmax(np.nan_to_num(self.predict_proba(X), nan=-1.0), axis=1)
+
     def _n_parameters(self, params):
         k = len(params["weights"])
         per_component = (2 * params["means"].shape[1] + params["rates"].shape[1]
