@@ -8,6 +8,7 @@ being written) are skipped with a note on stderr.
 """
 
 import importlib
+import inspect
 import re
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ sys.path.insert(0, str(HERE.parent))  # the source tree, in case skgen is not in
 sys.path.insert(0, str(HERE / "_ext"))  # gallery_order
 
 import skgen  # noqa: E402
+from sphinx.errors import PycodeError  # noqa: E402
+from sphinx.pycode import ModuleAnalyzer  # noqa: E402
 
 # -- Project ------------------------------------------------------------------
 
@@ -275,14 +278,49 @@ def write_api_pages():
             path.unlink()
 
 
-def _skip_foreign_members(app, what, name, obj, skip, options):
-    """Document only members written in skgen.
+#: The class autodoc is documenting: its docstring is processed before its
+#: members are filtered, and ``autodoc-skip-member`` is not told the class.
+_CURRENT_CLASS = {}
+
+
+def _absent_on_instances(cls, name):
+    """True when instances of ``cls`` do not have the attribute ``name``.
+
+    A method that exists only on some instances is a descriptor that raises
+    ``AttributeError`` (like scikit-learn's ``available_if``): a GAN's
+    ``score`` and ``score_samples``, which a model without a density does
+    not have. The descriptor is asked on an instance with the default
+    parameters; a class that cannot be built without arguments keeps all
+    its members.
+    """
+    raw = next((klass.__dict__[name] for klass in inspect.getmro(cls)
+                if name in klass.__dict__), None)
+    if raw is None or not hasattr(type(raw), "__get__") or inspect.isfunction(raw) \
+            or isinstance(raw, (property, staticmethod, classmethod)):
+        return False
+    try:
+        instance = cls()
+    except Exception:
+        return False
+    try:
+        getattr(instance, name)
+    except AttributeError:
+        return True
+    except Exception:  # the descriptor needs more state: keep the member
+        return False
+    return False
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    """Document only members that skgen wrote and that instances really have.
 
     Classes show their inherited members (``fit``, ``sample`` and
     ``score_samples`` come from :class:`skgen.base.BaseGenerative`), but not
     those inherited from scikit-learn, torch or builtins (``get_params``,
     ``Module.register_forward_hook``, ...): their docstrings link to labels of
-    other projects' documentation and are documented there.
+    other projects' documentation and are documented there. Methods that the
+    class's instances do not have (a GAN's ``score`` and ``score_samples``)
+    are not shown either.
     """
     if skip or what not in ("class", "exception"):
         return None
@@ -291,7 +329,104 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
     module = getattr(target, "__module__", None)
     if isinstance(module, str) and not module.startswith("skgen"):
         return True
+    cls = _CURRENT_CLASS.get("class")
+    if cls is not None and _absent_on_instances(cls, name):
+        return True
     return None
+
+
+# -- Facts added to API pages ------------------------------------------------------
+
+#: What ``score_samples`` means, per likelihood kind (see skgen.base).
+LIKELIHOOD_KIND_MEANING = {
+    "exact": "``score_samples`` returns the exact log-density, natural log.",
+    "lower_bound": (
+        "``score_samples`` returns a lower bound on the log-density; ``score`` warns "
+        "(:class:`~skgen.base.LikelihoodKindWarning`) when it is used to rank models, "
+        "since a bound always looks worse than an exact value."
+    ),
+    "estimate": (
+        "``score_samples`` returns a consistent estimate of the log-density, neither "
+        "exact nor a bound; ``score`` warns "
+        "(:class:`~skgen.base.LikelihoodKindWarning`) when it is used to rank models."
+    ),
+    "unnormalized": (
+        "``score_samples`` returns the log-density up to an unknown additive "
+        "constant; ``score`` refuses to rank models with it."
+    ),
+    "none": (
+        "the model defines no density: ``score_samples`` and ``score`` do not "
+        "exist. Evaluate its samples instead (:mod:`skgen.metrics`)."
+    ),
+}
+
+
+def _likelihood_kind_lines(cls):
+    """A paragraph stating the ``likelihood_kind`` of ``cls``, or ``[]``."""
+    if cls.__module__.startswith(("skgen.base", "skgen.nn")):
+        return []  # the protocol's own bases and mixins
+    kind = getattr(cls, "likelihood_kind", None)
+    if kind not in LIKELIHOOD_KIND_MEANING:
+        return []
+    line = (f"**Likelihood kind:** ``likelihood_kind = {kind!r}``: "
+            f"{LIKELIHOOD_KIND_MEANING[kind]}")
+    raw = next((k.__dict__["likelihood_kind"] for k in inspect.getmro(cls)
+                if "likelihood_kind" in k.__dict__), None)
+    # an attribute documented with a set of values, {"unnormalized", "estimate"}
+    changes = re.search(r"^\s*likelihood_kind\s*:\s*\{", inspect.getdoc(cls) or "", re.M)
+    if not isinstance(raw, str) or changes:
+        line += (" That is the class's value; an instance reports its own, which can "
+                 "differ (see ``likelihood_kind`` in the attributes).")
+    line += " See :data:`skgen.base.LIKELIHOOD_KINDS`."
+    return [line]
+
+
+def _insert_after_summary(lines, extra):
+    """Insert the paragraph ``extra`` after the first paragraph of ``lines``."""
+    index = 0
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    while index < len(lines) and lines[index].strip():
+        index += 1
+    lines[index:index] = ["", *extra]
+
+
+def _data_doc(name):
+    """The ``#:`` comment that documents the module-level data ``name``.
+
+    autodoc reads it from the module the name is documented in; a package
+    that re-exports a constant from a private module (``skgen.testing``
+    exports ``TEST_PARAMS`` from ``skgen.testing._instances``) has no such
+    comment, so the modules below the package are searched for the one that
+    defines the same object.
+    """
+    modname, attr = name.rsplit(".", 1)
+    module = sys.modules.get(modname)
+    if module is None or not hasattr(module, attr):
+        return []
+    value = getattr(module, attr)
+    candidates = [modname] + sorted(m for m in list(sys.modules)
+                                    if m.startswith(modname + "."))
+    for candidate in candidates:
+        if getattr(sys.modules.get(candidate), attr, None) is not value:
+            continue
+        try:
+            docs = ModuleAnalyzer.for_module(candidate).find_attr_docs()
+        except PycodeError:
+            continue
+        if ("", attr) in docs:
+            return list(docs[("", attr)])
+    return []
+
+
+def _value_lines(value):
+    """A line giving a constant's value, or its keys when the value is long."""
+    text = repr(value)
+    if len(text) <= 100:
+        return [f"Value: ``{text}``."]
+    if isinstance(value, dict):
+        return ["Keys: " + ", ".join(f"``{key}``" for key in value) + "."]
+    return []
 
 
 # Plain text in a docstring that reStructuredText would read as markup nobody
@@ -352,12 +487,24 @@ def escape_accidental_markup(lines):
 
 
 def _process_docstring(app, what, name, obj, options, lines):
+    if what in ("class", "exception"):
+        _CURRENT_CLASS["class"] = obj  # for _skip_member, called next
+        extra = _likelihood_kind_lines(obj)
+        if extra:
+            _insert_after_summary(lines, extra)
+    elif what == "data":
+        doc = _data_doc(name)
+        if doc:
+            lines[:] = doc
+        elif type(obj).__module__ == "builtins":
+            lines[:] = []  # autodoc's fallback, the docstring of int, dict, ...
+        lines.extend(["", *_value_lines(obj)])
     escape_accidental_markup(lines)
 
 
 def setup(app):
     app.config.mathjax_path = MATHJAX_PATH  # after sphinx-mathjax-offline set its own
-    app.connect("autodoc-skip-member", _skip_foreign_members)
+    app.connect("autodoc-skip-member", _skip_member)
     # after numpydoc (priority 500) turned the sections into reStructuredText
     app.connect("autodoc-process-docstring", _process_docstring, priority=600)
 
