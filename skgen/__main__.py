@@ -1,5 +1,7 @@
-"""``python -m skgen`` runs the demo."""
+"""``python -m skgen``: the ``skgen`` command line (see :mod:`skgen.cli`)."""
 
-from .demo import main
+import sys
 
-main()
+from .cli import main
+
+sys.exit(main())
