@@ -232,28 +232,44 @@ class TabularMixture(TabularMixin, BaseGenerative):
             X[:, self.lognormal_] = np.where(np.isnan(L), np.nan, logs)
         return X, np.where(np.isnan(Z[:, self._cont]), 0.0, jac)
 
+    def _one_hot(self, Z):
+        """One-hot codes of each boolean and categorical column, zero rows where missing
+        or unseen; a list of ``(n, n_categories)`` arrays."""
+        out = []
+        for j in self._cat:
+            z = Z[:, j]
+            onehot = np.zeros((Z.shape[0], len(self.schema_[j]["categories"])))
+            seen = np.flatnonzero(z >= 0)  # NaN and unseen (-1) compare False
+            onehot[seen, z[seen].astype(int)] = 1.0
+            out.append(onehot)
+        return out
+
     def _fit_k(self, Z, k, rng):
         """Best of ``n_init`` EM runs with ``k`` components: (params, ll, n_iter, converged)."""
         best = None
+        onehot = self._one_hot(Z)
         for _ in range(self.n_init):
-            resp = self._initial_responsibilities(Z, k, rng)
-            params = self._m_step(Z, resp)
+            resp = self._initial_responsibilities(Z, k, rng, onehot)
+            params = self._m_step(Z, resp, onehot)
             previous, converged = -np.inf, False
             for it in range(1, self.max_iter + 1):
-                log_joint = self._log_joint(Z, params)
+                log_joint = self._log_joint(Z, params, onehot)
                 log_norm = logsumexp(log_joint, axis=1)
                 ll = float(np.mean(log_norm))
                 if ll - previous < self.tol:
                     converged = True
                     break
                 previous = ll
-                params = self._m_step(Z, np.exp(log_joint - log_norm[:, None]))
+                params = self._m_step(Z, np.exp(log_joint - log_norm[:, None]), onehot)
             if best is None or ll > best[1]:
                 best = (params, ll, it, converged)
         return best
 
-    def _initial_responsibilities(self, Z, k, rng):
-        """k-means on standardized numbers and one-hot categories, softened."""
+    def _initial_responsibilities(self, Z, k, rng, onehot):
+        """k-means on standardized numbers and one-hot categories, softened.
+
+        The centres are found on at most 5000 rows; every row then joins its
+        nearest centre."""
         n = Z.shape[0]
         if k == 1:
             return np.ones((n, 1))
@@ -265,20 +281,15 @@ class TabularMixture(TabularMixin, BaseGenerative):
             std = np.nanstd(numeric, axis=0)
             parts.append(np.where(np.isnan(numeric), 0.0,
                                   (numeric - mean) / np.where(std > 0, std, 1.0)))
-        for j in self._cat:
-            n_cat = len(self.schema_[j]["categories"])
-            z = Z[:, j]
-            onehot = np.zeros((n, n_cat))
-            seen = ~np.isnan(z)
-            onehot[np.flatnonzero(seen), z[seen].astype(int)] = 1.0
-            parts.append(onehot)
-        features = np.column_stack(parts)
-        labels = KMeans(k, n_init=1, random_state=rng.randint(2**31 - 1)).fit_predict(features)
+        features = np.column_stack(parts + onehot)
+        subset = rng.permutation(n)[:5000] if n > 5000 else slice(None)
+        kmeans = KMeans(k, n_init=1, random_state=rng.randint(2**31 - 1))
+        labels = kmeans.fit(features[subset]).predict(features)
         resp = np.full((n, k), 0.1 / k)
         resp[np.arange(n), labels] += 0.9
         return resp
 
-    def _m_step(self, Z, resp):
+    def _m_step(self, Z, resp, onehot):
         """Weighted maximum-likelihood (MAP for probabilities) parameters."""
         n, k = resp.shape
         nk = resp.sum(axis=0)
@@ -295,13 +306,8 @@ class TabularMixture(TabularMixin, BaseGenerative):
         else:
             params["rates"] = np.zeros((k, 0))
         probabilities = []
-        for j in self._cat:
-            n_cat = len(self.schema_[j]["categories"])
-            z = Z[:, j]
-            seen = ~np.isnan(z)
-            counts = np.zeros((k, n_cat))
-            np.add.at(counts.T, z[seen].astype(int), resp[seen])
-            counts += self.alpha + 1e-10
+        for codes in onehot:
+            counts = resp.T @ codes + self.alpha + 1e-10
             probabilities.append(counts / counts.sum(axis=1, keepdims=True))
         params["probabilities"] = probabilities
         return params
@@ -325,8 +331,10 @@ class TabularMixture(TabularMixin, BaseGenerative):
         return mean, np.maximum(variance, 0.0) + _VARIANCE_FLOOR * scale
 
     # ----------------------------------------------------------- density
-    def _log_joint(self, Z, params):
+    def _log_joint(self, Z, params, onehot=None):
         """``log w_k + log p_k(observed cells of row i)``, shape ``(n, k)``."""
+        if onehot is None:
+            onehot = self._one_hot(Z)
         n = Z.shape[0]
         out = np.broadcast_to(np.log(params["weights"]), (n, len(params["weights"]))).copy()
         if len(self._cont):
@@ -346,13 +354,9 @@ class TabularMixture(TabularMixin, BaseGenerative):
             rates = params["rates"]
             out += C0 @ np.log(rates).T - observed @ rates.T - gammaln(C0 + 1).sum(1, keepdims=True)
             out[~valid.all(axis=1)] = -np.inf
-        for j, probs in zip(self._cat, params["probabilities"]):
-            z = Z[:, j]
-            seen = ~np.isnan(z)
-            codes = np.where(seen, z, 0).astype(int)
-            logp = np.log(probs).T[np.maximum(codes, 0)]
-            logp[codes < 0] = -np.inf
-            out += np.where(seen[:, None], logp, 0.0)
+        for j, codes, probs in zip(self._cat, onehot, params["probabilities"]):
+            out += codes @ np.log(probs).T
+            out[Z[:, j] < 0] = -np.inf  # a category never seen in fit
         return out
 
     def _params(self):
