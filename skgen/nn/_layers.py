@@ -229,24 +229,26 @@ def made_masks(n_features, hidden_sizes, n_params, *, order=None, input_width=1,
     """Connectivity masks of a MADE network (Germain et al., 2015).
 
     Feature ``i`` has degree ``order[i] + 1`` (1..d); its ``input_width``
-    input columns (one value, or a one-hot code) carry that degree. Hidden
-    units get degrees cycling over ``[low, d - 1]``, where ``low`` is 0 when a
-    context feeds the network or ``d == 1`` (degree-0 units see only the
-    context) and 1 otherwise, and see inputs of degree at most theirs. The
-    ``n_params`` outputs of feature ``i`` see hidden units of degree below
-    ``order[i] + 1``, so they depend on the features earlier in the order only.
+    input columns (one value, or a one-hot code) carry that degree; features
+    may differ in their widths and numbers of outputs (a mixed table's
+    columns). Hidden units get degrees cycling over ``[low, d - 1]``, where
+    ``low`` is 0 when a context feeds the network or ``d == 1`` (degree-0
+    units see only the context) and 1 otherwise, and see inputs of degree at
+    most theirs. The ``n_params`` outputs of feature ``i`` see hidden units of
+    degree below ``order[i] + 1``, so they depend on the features earlier in
+    the order only.
 
     Parameters
     ----------
     n_features : int
     hidden_sizes : tuple of int
         Widths of the hidden layers (may be empty: a linear model).
-    n_params : int
-        Outputs per feature.
+    n_params : int or array-like of shape (n_features,)
+        Outputs per feature (one number for all, or one per feature).
     order : array-like of shape (n_features,), default=None
         Position of each feature in the order (a permutation of ``0..d-1``).
-    input_width : int, default=1
-        Input columns per feature.
+    input_width : int or array-like of shape (n_features,), default=1
+        Input columns per feature (one number for all, or one per feature).
     context_features : int, default=0
         Context columns appended to the input; every first-layer unit sees them.
 
@@ -262,6 +264,8 @@ def made_masks(n_features, hidden_sizes, n_params, *, order=None, input_width=1,
     [(8, 3), (6, 8)]
     >>> made_masks(2, (), 1)[0].tolist()   # x_0 sees nothing, x_1 sees x_0
     [[0.0, 0.0], [1.0, 0.0]]
+    >>> made_masks(2, (), [1, 2], input_width=[3, 1])[0].tolist()  # per-feature widths
+    [[0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0], [1.0, 1.0, 1.0, 0.0]]
     """
     d = int(n_features)
     order = np.arange(d) if order is None else np.asarray(order)

@@ -8,12 +8,15 @@ discrete cells times Lebesgue measure on its continuous ones, missing cells
 returns a DataFrame with the training columns, dtypes and categories.
 """
 
+from ._autoregressive import MarginalEstimateWarning, TabularAutoregressive
 from ._base import UnseenCategoryWarning
 from ._mixture import TabularMixture
 from ._schema import COLUMN_KINDS, infer_column_types
 
 __all__ = [
     "COLUMN_KINDS",
+    "MarginalEstimateWarning",
+    "TabularAutoregressive",
     "TabularMixture",
     "UnseenCategoryWarning",
     "infer_column_types",

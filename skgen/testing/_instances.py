@@ -38,6 +38,8 @@ TEST_PARAMS = {
     "MAF": {"n_transforms": 2, **_TINY_NET},
     "NSF": {"n_transforms": 2, **_TINY_NET},
     "RealNVP": {"n_transforms": 2, **_TINY_NET},
+    "TabularAutoregressive": {"n_mixture_components": 2, "n_importance_samples": 10,
+                              **_TINY_NET},
     "VAE": {"n_importance_samples": 5, **_TINY_NET},
 }
 
