@@ -8,8 +8,7 @@ discrete cells times Lebesgue measure on its continuous ones, missing cells
 returns a DataFrame with the training columns, dtypes and categories.
 """
 
-from ._autoregressive import MarginalEstimateWarning, TabularAutoregressive
-from ._base import UnseenCategoryWarning
+from ._base import MarginalEstimateWarning, UnseenCategoryWarning
 from ._mixture import TabularMixture
 from ._schema import COLUMN_KINDS, infer_column_types
 
@@ -21,3 +20,13 @@ __all__ = [
     "UnseenCategoryWarning",
     "infer_column_types",
 ]
+
+
+def __getattr__(name):
+    # TabularAutoregressive needs torch; importing it on first use keeps
+    # ``import skgen.tabular`` (and the command line with the mixture) light
+    if name == "TabularAutoregressive":
+        from ._autoregressive import TabularAutoregressive
+
+        return TabularAutoregressive
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -43,7 +43,7 @@ from ..nn import (
     row_keys,
 )
 from ..nn._base import _CHECK_MAX_Z, _CHECK_ROWS
-from ._base import TabularMixin
+from ._base import MarginalEstimateWarning, TabularMixin
 
 __all__ = ["MarginalEstimateWarning", "TabularAutoregressive"]
 
@@ -54,10 +54,6 @@ _MIN_SCALE = 1e-3
 _IMPORTANCE_ROWS = 8192
 #: Largest draw of a discretized count (beyond it float64 no longer holds integers).
 _MAX_COUNT = 2.0**53
-
-
-class MarginalEstimateWarning(UserWarning):
-    """Some rows' log-likelihoods are importance-sampling estimates, not exact values."""
 
 
 # ------------------------------------------------------------- the heads
@@ -598,13 +594,6 @@ class TabularAutoregressive(TabularMixin, BaseDeepGenerative):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.categorical = True
-        tags.input_tags.string = True
-        return tags
 
     # ------------------------------------------------------------ fit
     def _resolve_order(self):

@@ -13,6 +13,10 @@ class UnseenCategoryWarning(UserWarning):
     """Rows hold categories the model never saw in ``fit``; their log-likelihood is ``-inf``."""
 
 
+class MarginalEstimateWarning(UserWarning):
+    """Some rows' log-likelihoods are importance-sampling estimates, not exact values."""
+
+
 class TabularMixin:
     """DataFrame handling of the :mod:`skgen.tabular` models.
 
@@ -29,6 +33,13 @@ class TabularMixin:
     ``_sample(n_samples, rng, y)`` on codes, and say which code columns are
     of which kind through :meth:`_columns_of`.
     """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing cells are marginalized out
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
 
     def _validate_X(self, X, *, reset):
         if reset:

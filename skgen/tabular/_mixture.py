@@ -152,13 +152,6 @@ class TabularMixture(TabularMixin, BaseGenerative):
         self.n_init = n_init
         self.random_state = random_state
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.categorical = True
-        tags.input_tags.string = True
-        return tags
-
     # ----------------------------------------------------------------- fit
     def _fit(self, Z, y):
         self._set_columns(Z)
