@@ -86,12 +86,14 @@ class CustomerNetwork(GenerativeMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         return True
 
-    def score_samples(self, X):
+    def score_samples(self, X, y=None):
         """Exact log-likelihood of each row, missing cells marginalized out.
 
         Parameters
         ----------
         X : DataFrame with the columns ``segment, member, visits, spend, channel``
+        y : None
+            Ignored.
 
         Returns
         -------
