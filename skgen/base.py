@@ -82,6 +82,7 @@ __all__ = [
     "LIKELIHOOD_KINDS",
     "BaseGenerative",
     "ConditionalMixin",
+    "ExactQuestionsMixin",
     "GenerativeMixin",
     "GenerativeTags",
     "LatentMixin",
@@ -571,7 +572,15 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         columns = X.columns.tolist() if isinstance(X, pd.DataFrame) else None
         if columns is not None and self._validate_kwargs.get("dtype") is not None:
             _check_numeric_columns(self, X)
-        X = validate_data(self, X, reset=reset, **self._validate_kwargs)
+        kwargs = self._validate_kwargs
+        if _accepts_nan(self):
+            kwargs = {**kwargs, "ensure_all_finite": "allow-nan"}
+        try:
+            X = validate_data(self, X, reset=reset, **kwargs)
+        except ValueError as exc:
+            if "contains NaN" not in str(exc):
+                raise
+            raise ValueError(f"Input X contains NaN. {_nan_help(self)}") from None
         if reset:
             self._train_columns = columns
         return X
@@ -661,13 +670,16 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         return y
 
     # -------------------------------------------------------------- sample
-    def sample(self, n_samples=1, *, y=None, random_state=None, return_y=False):
+    def sample(self, n_samples=1, *, y=None, random_state=None, return_y=False,
+               given=None):
         """Draw new rows from the fitted model.
 
         Parameters
         ----------
         n_samples : int, default=1
-            Number of rows to draw (at least 1).
+            Number of rows to draw (at least 1). With ``given``, one row is
+            drawn per row of ``given``: ``n_samples`` must be 1 (the default)
+            or ``len(given)``; repeat rows of ``given`` for several draws each.
         y : label or array-like of shape (n_samples,), default=None
             For conditional models: draw from ``p(x | y)``. A conditional model
             fit with labels and called without ``y`` draws each row's label
@@ -681,16 +693,49 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
             Conditional models only: also return the label of each row (the
             given ``y``, or the labels drawn from ``class_prior_``), for a
             labelled synthetic table in one call.
+        given : array-like or DataFrame of shape (n_given, n_features), default=None
+            Rows to complete: NaN marks each value to draw, the other entries
+            are kept. Row ``i`` of the result is ``given[i]`` completed by a
+            draw from ``p(x_missing | x_observed)``: exactly for the
+            estimators with ``marginal`` and ``conditional`` (the closed-form
+            families), by importance resampling otherwise (see
+            :func:`skgen._conditional_sampling.importance_resample`, which
+            sets ``given_ess_`` and warns when the effective sample size is
+            small). Not combined with ``y``.
 
         Returns
         -------
         X_new : ndarray or DataFrame of shape (n_samples, n_features)
-            New rows in random order; a DataFrame with the training columns
-            when the model was fit on a DataFrame.
+            New rows in random order (in the order of ``given`` when given);
+            a DataFrame with the training columns when the model was fit on
+            a DataFrame.
         y_new : ndarray of shape (n_samples,)
             Their labels, only when ``return_y=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgen.classical import Gaussian
+        >>> X = np.random.RandomState(0).normal(size=(200, 2))
+        >>> g = Gaussian().fit(X)
+        >>> out = g.sample(given=[[0.5, np.nan], [np.nan, -1.0]], random_state=0)
+        >>> out[0, 0], out[1, 1]
+        (np.float64(0.5), np.float64(-1.0))
         """
         check_is_fitted(self)
+        if given is not None:
+            if y is not None or return_y:
+                raise ValueError("sample(given=...) cannot be combined with y or return_y.")
+            from ._conditional_sampling import sample_given
+
+            rng = (self._sampling_rng if random_state is None
+                   else check_random_state(random_state))
+            X = sample_given(self, given, n_samples, rng)
+            if not np.isfinite(X).all():
+                raise FloatingPointError(
+                    f"{type(self).__name__} completed rows with NaN or infinite values."
+                )
+            return self._wrap_output(X)
         n_samples = _check_n_samples(n_samples)
         y = self._check_y_call(y, n_samples)
         labelled = hasattr(self, "classes_") and is_conditional(self)
@@ -746,3 +791,263 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "n_features_in_")
+
+    # ------------------------------------- weighted and streaming fits (scale)
+    def _fit_with(self, fit_fn, X, y=None, *, reset=True):
+        """The driver of :meth:`fit` around another hook: ``fit_fn(X, y)``.
+
+        For fits that take more than ``X`` and ``y`` (``sample_weight``:
+        ``functools.partial(self._fit, sample_weight=w)``) and for
+        ``partial_fit`` (``reset=False`` after the first call: ``X`` must then
+        have the columns seen first). Validation, the random stream and the
+        rollback of a failed call are those of :meth:`fit`.
+        """
+        backup = dict(self.__dict__)
+        try:
+            self._validate_params()
+            X = self._validate_X(X, reset=reset)
+            if y is not None and is_conditional(self):
+                y = self._validate_y_fit(X, y)
+            else:
+                y = None
+            if reset:
+                self._sampling_rng = check_random_state(getattr(self, "random_state", None))
+            fit_fn(X, y)
+            self._check_fitted()
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(backup)
+            raise
+        return self
+
+
+# ------------------------------------------------ questions beyond p(x)
+# Missing values, marginals and conditionals (DESIGN.md, "Questions beyond p(x)").
+# The maths lives with each family; these helpers parse columns and ``given``
+# rows and dress a sub-model up as a fitted estimator over its columns.
+
+#: The estimators whose ``score_samples`` marginalizes NaN exactly.
+_NAN_ESTIMATORS = (
+    "skgen.classical.Gaussian, GaussianMixture, ProbabilisticPCA, FactorAnalysis, "
+    "KernelDensity (kernel='gaussian'), Histogram, UniformBox; skgen.tabular."
+    "TabularMixture and TabularAutoregressive"
+)
+
+
+def _accepts_nan(estimator):
+    """Whether ``estimator`` declares scikit-learn's ``allow_nan`` input tag."""
+    return bool(get_tags(estimator).input_tags.allow_nan)
+
+
+def _nan_help(estimator):
+    return (
+        f"{type(estimator).__name__} does not accept missing values (NaN). The "
+        f"estimators that marginalize NaN exactly are {_NAN_ESTIMATORS}; or impute "
+        "first (sklearn.impute), or drop incomplete rows."
+    )
+
+
+def _column_indices(estimator, columns):
+    """Positions of ``columns`` (names of the training DataFrame, or integers)."""
+    d = estimator.n_features_in_
+    names = getattr(estimator, "_train_columns", None) or []
+    items = [columns] if np.isscalar(columns) else list(columns)
+    out = []
+    for c in items:
+        if isinstance(c, (Integral, np.integer)) and not isinstance(c, bool) and (
+                c not in names):
+            if not -d <= c < d:
+                raise ValueError(f"Column index {c} is out of range for {d} features.")
+            out.append(int(c) % d)
+        elif c in names:
+            out.append(names.index(c))
+        else:
+            raise ValueError(
+                f"Unknown column {c!r}; the model's columns are "
+                f"{names if names else list(range(d))}."
+            )
+    if not out or len(set(out)) != len(out):
+        raise ValueError(f"columns must name at least one column, each once; got {columns!r}.")
+    return np.array(out, dtype=np.intp)
+
+
+def _validate_given(estimator, given):
+    """Rows of ``given`` as float64 with NaN allowed, checked against the training columns."""
+    check_is_fitted(estimator)
+    return validate_data(estimator, given, reset=False, dtype=np.float64,
+                         ensure_all_finite="allow-nan")
+
+
+def _parse_given(estimator, given):
+    """One conditioning row as a float array of ``n_features_in_`` (NaN: to model).
+
+    ``given`` is a 1-D array, a one-row 2-D array or DataFrame, a Series, or a
+    dict ``{column: value}`` whose absent columns are the ones to model.
+    """
+    check_is_fitted(estimator)
+    if isinstance(given, dict):
+        row = np.full(estimator.n_features_in_, np.nan)
+        if given:
+            row[_column_indices(estimator, list(given))] = np.asarray(
+                list(given.values()), dtype=np.float64)
+    elif isinstance(given, pd.Series):
+        return _parse_given(estimator, given.to_dict())
+    else:
+        if not isinstance(given, pd.DataFrame):
+            given = np.asarray(given, dtype=np.float64)
+            given = given[None, :] if given.ndim == 1 else given
+        if given.shape[0] != 1:
+            raise ValueError(
+                f"conditional takes one row of given values, got {given.shape[0]}; "
+                "for one draw per row use sample(given=...)."
+            )
+        row = _validate_given(estimator, given)[0]
+    if np.isinf(row).any():
+        raise ValueError("given holds infinite values; observed values must be finite.")
+    missing = np.isnan(row)
+    if missing.all():
+        raise ValueError(
+            "given observes no column (all NaN): there is nothing to condition on. "
+            "Use the model itself, or marginal(columns)."
+        )
+    if not missing.any():
+        raise ValueError(
+            "given observes every column: nothing is left to model. Mark the columns "
+            "to model with NaN (or leave them out of a dict)."
+        )
+    return row
+
+
+def _as_submodel(estimator, sub, cols):
+    """``sub``, a fitted model over ``estimator``'s columns ``cols``, with their names."""
+    sub.n_features_in_ = len(cols)
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        sub.feature_names_in_ = np.asarray(names)[cols]
+    elif hasattr(sub, "feature_names_in_"):
+        del sub.feature_names_in_
+    train = getattr(estimator, "_train_columns", None)
+    sub._train_columns = None if train is None else [train[c] for c in cols]
+    sub._sampling_rng = check_random_state(getattr(sub, "random_state", None))
+    return sub
+
+
+class ExactQuestionsMixin:
+    """Exact missing values, marginals and conditionals of a closed-form density.
+
+    Put it first among the bases. The estimator declares scikit-learn's
+    ``allow_nan`` input tag (when :meth:`_marginalizes_nan` says so) and fills
+    two hooks on validated positions:
+
+    - ``_marginal(cols)``: a fitted estimator of the same protocol over
+      ``cols`` (feature names and sampling seeds are set here);
+    - ``_conditional(A, B, a)``: a fitted estimator of ``x_B | x_A = a``.
+
+    ``score_samples`` on rows with NaN then scores each group of rows with
+    one missingness pattern by ``_marginal`` of its observed columns
+    (``_score_missing``; families override it with a faster equivalent), and
+    ``sample(given=...)`` draws each pattern's rows with
+    ``_sample_given_pattern`` (by default one ``_conditional`` per row).
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._marginalizes_nan()
+        return tags
+
+    def _marginalizes_nan(self):
+        """Whether this configuration has exact marginals (default: always)."""
+        return True
+
+    def _check_exact(self, what):
+        check_is_fitted(self)
+        if not self._marginalizes_nan():
+            raise ValueError(f"{type(self).__name__}: {what} is not exact here. "
+                             + self._not_exact_reason())
+
+    def _not_exact_reason(self):  # pragma: no cover - overridden where needed
+        return ""
+
+    def marginal(self, columns):
+        """The fitted marginal density of some columns.
+
+        Parameters
+        ----------
+        columns : int, str or sequence of them
+            Positions, or names of the training DataFrame's columns, to keep
+            (in the order given).
+
+        Returns
+        -------
+        estimator : fitted estimator
+            A density over ``columns`` with ``score_samples`` and ``sample``
+            (a DataFrame with those columns when the model was fit on one).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgen.classical import Gaussian
+        >>> X = np.random.RandomState(0).normal(size=(300, 3))
+        >>> g = Gaussian().fit(X)
+        >>> g.marginal([2, 0]).mean_.round(2)
+        array([-0.13,  0.  ])
+        """
+        self._check_exact("marginal")
+        cols = _column_indices(self, columns)
+        return _as_submodel(self, self._marginal(cols), cols)
+
+    def conditional(self, given):
+        """The fitted conditional density ``p(x_B | x_A = a)``.
+
+        Parameters
+        ----------
+        given : array-like of shape (n_features,), dict, Series or one-row DataFrame
+            The observed values ``a``, with NaN on the columns ``B`` to model
+            (a dict ``{column: value}`` leaves them out).
+
+        Returns
+        -------
+        estimator : fitted estimator
+            A density over the NaN columns of ``given`` with
+            ``score_samples`` and ``sample``.
+
+        Raises
+        ------
+        ValueError
+            When ``given`` has the wrong columns, observes none or all of
+            them, or has density zero.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgen.classical import Gaussian
+        >>> X = np.random.RandomState(0).multivariate_normal(
+        ...     [0, 0], [[1, 0.8], [0.8, 1]], size=2000)
+        >>> cond = Gaussian().fit(X).conditional([1.0, np.nan])
+        >>> cond.mean_.round(1), cond.covariance_.round(1)
+        (array([0.8]), array([[0.3]]))
+        """
+        self._check_exact("conditional")
+        row = _parse_given(self, given)
+        B = np.flatnonzero(np.isnan(row))
+        A = np.flatnonzero(~np.isnan(row))
+        return _as_submodel(self, self._conditional(A, B, row[A]), B)
+
+    def _score_missing(self, X):
+        """Log-density of the observed entries of rows with NaN, per pattern."""
+        from .classical._conditioning import missing_patterns
+
+        out = np.empty(X.shape[0])
+        for rows, observed in missing_patterns(X):
+            A = np.flatnonzero(observed)
+            if A.size == 0:
+                out[rows] = 0.0  # nothing observed: probability one
+            elif A.size == X.shape[1]:
+                out[rows] = self._score_samples(X[rows], None)
+            else:
+                out[rows] = self._marginal(A)._score_samples(X[np.ix_(rows, A)], None)
+        return out
+
+    def _sample_given_pattern(self, A, B, a, rng):
+        """Draws of ``x_B`` for rows ``a`` of one pattern, shape ``(len(a), len(B))``."""
+        return np.vstack([self._conditional(A, B, row)._sample(1, rng, None) for row in a])

@@ -132,8 +132,11 @@ def test_errors(Model, X):
         model.inverse_transform(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="features"):
         model.transform(X[:, :4])
+    with pytest.raises(ValueError, match="NaN"):  # scoring marginalizes NaN; these refuse it
+        model.transform(np.full((1, 6), np.nan))
     with pytest.raises(ValueError, match="NaN"):
-        model.score_samples(np.full((1, 6), np.nan))
+        Model(n_components=2).fit(np.where(X > 2, np.nan, X))
+    assert model.score_samples(np.full((1, 6), np.nan))[0] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_ppca_refuses_data_in_a_subspace():

@@ -6,11 +6,15 @@ import numpy as np
 from scipy import linalg
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import BaseGenerative
+from ..base import BaseGenerative, ExactQuestionsMixin
 
 __all__ = ["Gaussian"]
 
 _LOG_2PI = np.log(2 * np.pi)
+# EM on rows with missing values: at most this many iterations, stopped when
+# the mean log-likelihood per row changes by less than the tolerance.
+_EM_MAX_ITER = 1000
+_EM_TOL = 1e-10
 
 
 def _gaussian_log_density_chol(X, mean, chol):
@@ -31,7 +35,7 @@ def _gaussian_log_density_chol(X, mean, chol):
     return -0.5 * (X.shape[1] * _LOG_2PI + np.sum(z**2, axis=0)) - half_logdet
 
 
-class Gaussian(BaseGenerative):
+class Gaussian(ExactQuestionsMixin, BaseGenerative):
     """Multivariate normal density with maximum-likelihood mean and covariance.
 
     Parameters
@@ -52,10 +56,22 @@ class Gaussian(BaseGenerative):
         Sample mean.
     covariance_ : ndarray of shape (n_features, n_features)
         The fitted covariance as a full matrix, whatever ``covariance_type``.
+    n_iter_ : int
+        EM iterations when ``X`` had missing values (NaN); 0 otherwise.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Feature names, when ``X`` had string column names.
+
+    Notes
+    -----
+    Missing values (NaN) are unobserved entries. ``score_samples`` gives each
+    row the exact log-density of its observed entries (the marginal: drop
+    rows and columns of the covariance); ``fit`` finds the maximum-likelihood
+    mean and covariance under missing-at-random by EM (conditional means of
+    the missing entries plus the Schur complement in the second moments),
+    started from the observed means and variances. :meth:`marginal` and
+    :meth:`conditional` return Gaussians.
 
     See Also
     --------
@@ -86,15 +102,19 @@ class Gaussian(BaseGenerative):
 
     def _fit(self, X, y):
         d = X.shape[1]
-        self.mean_ = X.mean(axis=0)
-        centered = X - self.mean_
-        if self.covariance_type == "full":
-            cov = centered.T @ centered / X.shape[0]
-        elif self.covariance_type == "diag":
-            cov = np.diag(np.mean(centered**2, axis=0))
+        self.n_iter_ = 0
+        if np.isnan(X).any():
+            cov = self._fit_missing(X)
         else:
-            cov = np.eye(d) * np.mean(centered**2)
-        cov = cov + self.reg_covar * np.eye(d)
+            self.mean_ = X.mean(axis=0)
+            centered = X - self.mean_
+            if self.covariance_type == "full":
+                cov = centered.T @ centered / X.shape[0]
+            elif self.covariance_type == "diag":
+                cov = np.diag(np.mean(centered**2, axis=0))
+            else:
+                cov = np.eye(d) * np.mean(centered**2)
+            cov = cov + self.reg_covar * np.eye(d)
         try:
             chol = linalg.cholesky(cov, lower=True)
         except linalg.LinAlgError:
@@ -109,9 +129,54 @@ class Gaussian(BaseGenerative):
         self._chol = chol
         return self
 
+    def _fit_missing(self, X):
+        """EM under missing-at-random; sets ``mean_`` and returns the covariance."""
+        check_observed_columns(X)
+        mean = np.nanmean(X, axis=0)
+        var = np.nanvar(X, axis=0) + self.reg_covar
+        covs = _project_covariances(np.diag(var)[None], np.ones(1), self.covariance_type,
+                                    0.0)
+        _, means, covs, _, self.n_iter_, _ = mixture_em_missing(
+            X, np.ones(1), mean[None], covs, covariance_type=self.covariance_type,
+            reg_covar=self.reg_covar, max_iter=_EM_MAX_ITER, tol=_EM_TOL)
+        self.mean_ = means[0]
+        return covs[0]
+
     def _score_samples(self, X, y):
+        if np.isnan(X).any():
+            return mixture_score_missing(np.ones(1), self.mean_[None], self.covariance_[None], X)
         return _gaussian_log_density_chol(X, self.mean_, self._chol)
+
+    def _marginal(self, cols):
+        return _gaussian_like(self, self.mean_[cols], self.covariance_[np.ix_(cols, cols)])
+
+    def _conditional(self, A, B, a):
+        mean, cov = gaussian_conditional(self.mean_, self.covariance_, A, B, a[None, :])
+        return _gaussian_like(self, mean[0], cov, covariance_type="full")
+
+    def _sample_given_pattern(self, A, B, a, rng):
+        return mixture_sample_given(np.ones(1), self.mean_[None], self.covariance_[None],
+                                    A, B, a, rng)
 
     def _sample(self, n_samples, rng, y):
         z = rng.standard_normal(size=(n_samples, self.mean_.size))
         return self.mean_ + z @ self._chol.T
+
+
+def _gaussian_like(template, mean, cov, **params):
+    """A fitted :class:`Gaussian` ``N(mean, cov)`` with ``template``'s parameters."""
+    from ._conditioning import _chol
+
+    g = Gaussian(**{**template.get_params(), **params})
+    g.mean_, g.covariance_, g._chol, g.n_iter_ = mean, cov, _chol(cov), 0
+    return g
+
+
+from ._conditioning import (  # noqa: E402  (they import this module's density)
+    _project_covariances,
+    check_observed_columns,
+    gaussian_conditional,
+    mixture_em_missing,
+    mixture_sample_given,
+    mixture_score_missing,
+)

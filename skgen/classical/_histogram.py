@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import BaseGenerative
+from ..base import BaseGenerative, ExactQuestionsMixin
 
 __all__ = ["Histogram"]
 
@@ -91,7 +91,7 @@ def _warn_if_mostly_empty(in_empty_bin, outside, n_bins):
     )
 
 
-class Histogram(BaseGenerative):
+class Histogram(ExactQuestionsMixin, BaseGenerative):
     """Piecewise-constant density on a grid of bins.
 
     ``log p(x) = log(count(b) + alpha) - log(n + alpha * n_bins) - log(vol(b))``
@@ -127,6 +127,14 @@ class Histogram(BaseGenerative):
         Log-density in each bin.
     n_features_in_ : int
         Number of features seen during fit.
+
+    Notes
+    -----
+    Missing values (NaN) in ``score_samples`` are marginalized exactly: a row
+    scores the histogram summed over the bins of its missing features.
+    :meth:`marginal` is that summed histogram (its bin probabilities include
+    ``alpha``); :meth:`conditional` is the slice through the bin holding the
+    observed values, renormalized. ``fit`` refuses NaN.
 
     Examples
     --------
@@ -201,7 +209,63 @@ class Histogram(BaseGenerative):
             idx.append(np.clip(i, 0, e.size - 2))
         return tuple(idx), inside
 
+    def _validate_X(self, X, *, reset):
+        X = super()._validate_X(X, reset=reset)
+        if reset and np.isnan(X).any():
+            raise ValueError(
+                "Input X contains NaN. Histogram marginalizes missing values in "
+                "score_samples but fits on complete rows only; drop incomplete rows, or "
+                "fit skgen.classical.Gaussian or GaussianMixture (EM with missing values)."
+            )
+        return X
+
+    def _from_bin_probabilities(self, prob, cols):
+        """A fitted Histogram over features ``cols`` with bin probabilities ``prob``."""
+        out = Histogram(**{**self.get_params(), "bins": [e.size - 1 for e in
+                                                         (self.edges_[c] for c in cols)]})
+        out.edges_ = [self.edges_[c] for c in cols]
+        d = len(cols)
+        log_vol = sum(np.log(np.diff(e)).reshape([-1 if j == i else 1 for j in range(d)])
+                      for i, e in enumerate(out.edges_))
+        with np.errstate(divide="ignore"):
+            out.log_density_ = np.log(prob) - log_vol
+        out._bin_prob = prob.ravel()
+        return out
+
+    def _marginal(self, cols):
+        prob = self._bin_prob.reshape(self.log_density_.shape)
+        drop = tuple(j for j in range(prob.ndim) if j not in set(cols.tolist()))
+        kept = [c for c in range(prob.ndim) if c not in drop]
+        prob = prob.sum(axis=drop) if drop else prob
+        # axes of the sum follow the kept features in increasing order
+        prob = np.transpose(prob, [kept.index(c) for c in cols])
+        return self._from_bin_probabilities(prob, cols)
+
+    def _conditional(self, A, B, a):
+        idx, inside = self._bin_index_of(A, a[None, :])
+        prob = self._bin_prob.reshape(self.log_density_.shape)
+        slicer = [slice(None)] * prob.ndim
+        for j, i in zip(A, idx):
+            slicer[j] = int(i[0])
+        prob = prob[tuple(slicer)]
+        total = prob.sum()
+        if not (inside[0] and total > 0):
+            raise ValueError("The given values fall outside the grid or in an empty bin, "
+                             "where the density is zero: no conditional exists.")
+        return self._from_bin_probabilities(prob / total, B)
+
+    def _bin_index_of(self, features, X):
+        idx, inside = [], np.ones(X.shape[0], dtype=bool)
+        for col, j in enumerate(features):
+            e = self.edges_[j]
+            inside &= (X[:, col] >= e[0]) & (X[:, col] <= e[-1])
+            i = np.searchsorted(e, X[:, col], side="right") - 1
+            idx.append(np.clip(i, 0, e.size - 2))
+        return tuple(idx), inside
+
     def _score_samples(self, X, y):
+        if np.isnan(X).any():
+            return self._score_missing(X)
         idx, inside = self._bin_index(X)
         out = np.where(inside, self.log_density_[idx], -np.inf)
         _warn_if_mostly_empty(inside & (out == -np.inf), ~inside, self.log_density_.size)

@@ -1,13 +1,17 @@
 """Kernel density estimation: exact log-densities in bounded memory, six kernels."""
 
 import math
+import warnings
+from functools import partial
 from numbers import Real
 
 import numpy as np
 from scipy.special import gammaln
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight
 
-from ..base import BaseGenerative
+from ..base import BaseGenerative, ExactQuestionsMixin
+from ..utils import gen_batches_by_memory
 
 __all__ = ["KernelDensity"]
 
@@ -191,6 +195,10 @@ class _Scorer:
         self.d = est._fit_Z.shape[1]
         self.b_max = est._sq_norm_max
         self.fix = self.kernel in ("exponential", "linear")
+        weights = getattr(est, "_fit_weights", None)
+        self.w = None if weights is None else torch.from_numpy(weights)
+        self.log_w = None if weights is None else torch.from_numpy(np.log(weights))
+        self.log_total = math.log(self.T.shape[0] if weights is None else weights.sum())
         block = _QUERY_CHUNK * _TRAIN_CHUNK
         self.query_chunk = max(_QUERY_CHUNK, block // min(self.T.shape[0], _TRAIN_CHUNK))
         self.buffer = torch.empty(block, dtype=torch.float64)
@@ -223,7 +231,13 @@ class _Scorer:
                     compute_mode="donot_use_mm_for_euclid_dist",
                 )
                 M = dist.div_(self.h).square_().mul_(-0.5)
-            yield _kernel_values(M, self.kernel, torch)
+            vals = _kernel_values(M, self.kernel, torch)
+            if self.w is not None:  # weighted sum: log w added, or w multiplied
+                if self.kernel in _INFINITE_SUPPORT:
+                    vals = vals.add_(self.log_w[j : j + _TRAIN_CHUNK])
+                else:
+                    vals = vals * self.w[j : j + _TRAIN_CHUNK]
+            yield vals
 
     def log_sum_fast(self, q):
         """``log sum_j K`` per row by plain summation (may underflow)."""
@@ -259,11 +273,10 @@ class _Scorer:
 
     def score(self, X):
         torch = self.torch
-        n_train = self.T.shape[0]
         offset = (
             _log_kernel_norm(self.kernel, self.d)
             + self.d * math.log(self.h)
-            + math.log(n_train)
+            + self.log_total
         )
         gain = _ERROR_GAIN[self.kernel]
         out = np.empty(X.shape[0])
@@ -349,25 +362,26 @@ def _kernel_coordinate_variance(kernel, d):
 METRICS = ("euclidean", "standardized", "whitened")
 
 
-def _feature_scales(X):
+def _feature_scales(X, w=None):
     """Per-feature standard deviations, and which features are constant.
 
     A feature counts as constant as in :class:`sklearn.preprocessing.StandardScaler`:
     its variance is below the rounding error of computing it; its scale is 1.
+    With frequency weights ``w`` the statistics are those of the rows repeated.
 
     Returns
     -------
     scale : ndarray of shape (d,)
     constant : ndarray of shape (d,) of bool
     """
-    n = X.shape[0]
-    mean = X.mean(axis=0)
-    var = X.var(axis=0)
+    n = X.shape[0] if w is None else float(np.sum(w))
+    mean = np.average(X, axis=0, weights=w)
+    var = np.average((X - mean) ** 2, axis=0, weights=w)
     constant = ~(var > n * _EPS * var + (n * mean * _EPS) ** 2)
     return np.where(constant, 1.0, np.sqrt(var)), constant
 
 
-def _metric_map(X, metric):
+def _metric_map(X, metric, w=None):
     """The linear map ``z = x @ A`` under which ``metric`` is the Euclidean distance.
 
     Constant features keep scale 1 (the units of ``X``) and, for
@@ -378,6 +392,8 @@ def _metric_map(X, metric):
     X : ndarray of shape (n, d)
         Training data.
     metric : {"euclidean", "standardized", "whitened"}
+    w : ndarray of shape (n,) or None
+        Frequency weights of the rows.
 
     Returns
     -------
@@ -388,10 +404,10 @@ def _metric_map(X, metric):
     """
     if metric == "euclidean":
         return None
-    scale, constant = _feature_scales(X)
+    scale, constant = _feature_scales(X, w)
     if metric == "standardized":
         return scale
-    corr = np.atleast_2d(np.cov(X / scale, rowvar=False, bias=True))
+    corr = np.atleast_2d(np.cov(X / scale, rowvar=False, bias=True, aweights=w))
     corr[constant, :] = 0.0
     corr[:, constant] = 0.0
     corr[constant, constant] = 1.0
@@ -438,7 +454,32 @@ def _log_abs_det(back):
     return float(np.sum(np.log(np.abs(diag))))
 
 
-def _rule_of_thumb_bandwidth(X, rule, kernel):
+def _weighted_percentile(X, q, w):
+    """``np.percentile(X, q, axis=0)`` (linear method) of rows repeated ``w`` times.
+
+    Exact for integer ``w``; for other weights the same rule on the cumulative
+    weights.
+
+    Returns
+    -------
+    ndarray of shape (len(q), d)
+    """
+    if w is None:
+        return np.percentile(X, q, axis=0)
+    order = np.argsort(X, axis=0, kind="stable")
+    out = np.empty((len(q), X.shape[1]))
+    for j in range(X.shape[1]):
+        v, c = X[order[:, j], j], np.cumsum(w[order[:, j]])
+        for k, p in enumerate(q):
+            pos = p / 100.0 * (c[-1] - 1.0)
+            lo = np.floor(pos)
+            i0 = min(np.searchsorted(c, lo, side="right"), v.size - 1)
+            i1 = min(np.searchsorted(c, lo + 1.0, side="right"), v.size - 1)
+            out[k, j] = v[i0] + (pos - lo) * (v[i1] - v[i0])
+    return out
+
+
+def _rule_of_thumb_bandwidth(X, rule, kernel, w=None):
     """Scott's or Silverman's bandwidth for an isotropic kernel on raw data.
 
     The Gaussian-kernel rule ``h = factor * sigma`` with
@@ -453,13 +494,16 @@ def _rule_of_thumb_bandwidth(X, rule, kernel):
     float
     """
     n, d = X.shape
+    if w is not None:  # frequency weights: the rows repeated
+        n = float(np.sum(w))
+    mean = np.average(X, axis=0, weights=w)
+    std = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=w))
     if rule == "scott":
         factor = n ** (-1.0 / (d + 4))
-        spread = X.std(axis=0)
+        spread = std
     else:
         factor = (n * (d + 2) / 4.0) ** (-1.0 / (d + 4))
-        q75, q25 = np.percentile(X, [75, 25], axis=0)
-        std = X.std(axis=0)
+        q75, q25 = _weighted_percentile(X, [75, 25], w)
         iqr = (q75 - q25) / 1.349
         spread = np.where(iqr > 0, np.minimum(std, iqr), std)
     spread = spread[spread > 0]
@@ -482,7 +526,129 @@ def _sample_kernel(kernel, d, n, rng):
     return z * (_sample_radius(kernel, d, n, rng) / norms)[:, None]
 
 
-class KernelDensity(BaseGenerative):
+# ------------------------------------------------ cross-validated bandwidth
+#: Candidates of ``bandwidth="cv"``: multiples of Scott's rule.
+_CV_FACTORS = np.geomspace(1.0 / 16.0, 2.0, 20)
+_CV_FOLDS = 5
+# Working memory of one block of squared distances and its kernel values.
+_CV_MAX_BYTES = 2**26
+
+
+def _kfold_index(n, n_splits=_CV_FOLDS):
+    """Fold of each row: ``KFold(n_splits, shuffle=True, random_state=0)``.
+
+    Returns
+    -------
+    ndarray of shape (n,) of int
+    """
+    from sklearn.model_selection import KFold
+
+    fold = np.empty(n, dtype=np.int64)
+    for k, (_, test) in enumerate(KFold(n_splits, shuffle=True, random_state=0).split(
+            np.empty((n, 1)))):
+        fold[test] = k
+    return fold
+
+
+def _block_kernel(D2, h, kernel, buf, torch):
+    """Kernel values ``K(r / h)`` of a block of squared distances ``D2``.
+
+    Parameters
+    ----------
+    D2 : torch.Tensor of shape (m, p)
+    h : float
+    buf : torch.Tensor of shape (m, p), overwritten (and possibly returned)
+
+    Returns
+    -------
+    torch.Tensor of shape (m, p)
+    """
+    vals = _kernel_values(torch.mul(D2, -0.5 / h**2, out=buf), kernel, torch)
+    if kernel in _INFINITE_SUPPORT:
+        return vals.exp_()
+    return vals.to(torch.float64) if vals.dtype == torch.bool else vals
+
+
+def _cv_log_likelihoods(Z, grid, kernel, fold, w=None, *, max_bytes=_CV_MAX_BYTES):
+    """Mean held-out log-density of each candidate bandwidth by K-fold CV.
+
+    Row ``i`` of fold ``a`` is scored by the KDE of the rows of the other
+    folds. Squared distances are computed once per pair of folds ``(a, b)``,
+    ``a < b``, in blocks of at most ``max_bytes``, and serve every bandwidth
+    and both directions (rows of ``a`` held out against ``b``, and those of
+    ``b`` against ``a``). Sums that underflow (far rows, small bandwidths) are
+    recomputed in log space.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, d)
+        Rows in the metric's coordinates.
+    grid : ndarray of shape (m,)
+        Candidate bandwidths.
+    kernel : str
+    fold : ndarray of shape (n,) of int
+        Fold of each row, ``0 .. k-1``.
+    w : ndarray of shape (n,) or None
+        Positive row weights (a weighted KDE, scored by a weighted mean).
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        Per candidate, the mean over folds of the (weighted) mean held-out
+        log-density of the fold's rows.
+    """
+    import torch
+
+    n, d = Z.shape
+    grid = np.asarray(grid, dtype=np.float64)
+    k = int(fold.max()) + 1
+    order = np.argsort(fold, kind="stable")
+    fold = fold[order]
+    bounds = np.searchsorted(fold, np.arange(k + 1))
+    T = torch.from_numpy(np.ascontiguousarray(Z[order] - Z.mean(axis=0)))
+    sq = (T * T).sum(1)
+    w = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)[order]
+    W = torch.from_numpy(np.ascontiguousarray(w))
+    S = torch.zeros((grid.size, n), dtype=torch.float64)  # kernel sums per row
+    for a in range(k):
+        for b in range(a + 1, k):
+            cols = slice(int(bounds[b]), int(bounds[b + 1]))
+            width = cols.stop - cols.start
+            for r in gen_batches_by_memory(bounds[a + 1] - bounds[a], 16 * width,
+                                           max_bytes=max_bytes):
+                rows = slice(int(bounds[a]) + r.start, int(bounds[a]) + r.stop)
+                D2 = torch.mm(T[rows], T[cols].T).mul_(-2.0)
+                D2.add_(sq[rows, None]).add_(sq[None, cols]).clamp_(min=0.0)
+                buf = torch.empty_like(D2)
+                for g, h in enumerate(grid):
+                    K = _block_kernel(D2, float(h), kernel, buf, torch)
+                    S[g, rows] += torch.mv(K, W[cols])
+                    S[g, cols] += torch.mv(K.T, W[rows])
+    with np.errstate(divide="ignore"):
+        log_S = np.log(S.numpy())
+    if kernel in _INFINITE_SUPPORT:  # underflowed sums: log-sum-exp per row
+        low = (S < _UNDERFLOW).any(0).numpy()
+        for f in range(k):
+            idx = np.flatnonzero(low & (fold == f))
+            train = torch.from_numpy(np.flatnonzero(fold != f))
+            log_w = W[train].log()
+            for r in gen_batches_by_memory(idx.size, 16 * train.numel(), max_bytes=max_bytes):
+                rows = torch.from_numpy(idx[r])
+                D2 = torch.cdist(T[rows], T[train]).square_()
+                buf = torch.empty_like(D2)
+                for g, h in enumerate(grid):
+                    M = torch.mul(D2, -0.5 / h**2, out=buf)
+                    M = _kernel_values(M, kernel, torch).add_(log_w)
+                    log_S[g, idx[r]] = torch.logsumexp(M, 1).numpy()
+    fold_weight = np.bincount(fold, weights=w, minlength=k)
+    log_p = (log_S - np.log(fold_weight.sum() - fold_weight)[fold]
+             - _log_kernel_norm(kernel, d) - d * np.log(grid)[:, None])
+    wl = np.where(np.isneginf(log_p), -np.inf, log_p * w)  # no 0 * inf
+    per_fold = np.stack([wl[:, fold == f].sum(1) for f in range(k)], 1) / fold_weight
+    return per_fold.mean(1)
+
+
+class KernelDensity(ExactQuestionsMixin, BaseGenerative):
     """Kernel density estimate with exact, underflow-free log-densities.
 
     The density is ``p(x) = 1/(n |H|^(1/2)) sum_i K(|H^(-1/2) (x - x_i)|)``,
@@ -508,7 +674,7 @@ class KernelDensity(BaseGenerative):
 
     Parameters
     ----------
-    bandwidth : float or {"scott", "silverman"}, default="scott"
+    bandwidth : float, {"scott", "silverman", "cv"} or array-like, default="scott"
         Kernel width ``h`` (> 0) in the units of ``metric`` (for
         ``"euclidean"`` the units of ``X``; for ``"standardized"`` and
         ``"whitened"`` standard deviations, like the factor ``bw_method`` of
@@ -522,8 +688,15 @@ class KernelDensity(BaseGenerative):
         kernel's per-coordinate standard deviation so that every kernel is as
         wide as the Gaussian rule's. Unlike scikit-learn, whose rules omit
         ``sigma`` and assume standardized features, the rules follow the scale
-        of the data. For the best held-out likelihood, select a float
-        bandwidth with :class:`~sklearn.model_selection.GridSearchCV`.
+        of the data. ``"cv"`` picks, of 20 multiples of Scott's rule from 1/16
+        to 2 (geometric), the one with the best mean held-out log-likelihood
+        in 5-fold cross-validation (``KFold(5, shuffle=True,
+        random_state=0)``, in the metric fixed from all rows); an array of
+        candidate bandwidths is cross-validated the same way. The choice is
+        that of :class:`~sklearn.model_selection.GridSearchCV` over the same
+        candidates and folds, many times faster: squared distances are
+        computed once per pair of folds, in blocks of bounded memory, and
+        serve every candidate (see ``cv_scores_``).
     kernel : {"gaussian", "tophat", "epanechnikov", "exponential", "linear", \
 "cosine"}, default="gaussian"
         Kernel shape as a function of the distance ``r`` in bandwidths:
@@ -559,6 +732,11 @@ class KernelDensity(BaseGenerative):
     bandwidth_ : float
         The bandwidth used, ``h``: ``bandwidth``, or the value of its rule,
         in the units of ``metric``.
+    cv_bandwidths_ : ndarray of shape (n_candidates,)
+        The candidates of ``bandwidth="cv"`` (or the array given), only then.
+    cv_scores_ : ndarray of shape (n_candidates,)
+        Their mean held-out log-likelihood per row (mean over folds), in the
+        units of ``X``.
     bandwidth_matrix_ : ndarray of shape (n_features, n_features)
         ``H = bandwidth_ ** 2 * S`` in the units of ``X``: the covariance of
         each bump for the gaussian kernel.
@@ -601,6 +779,24 @@ class KernelDensity(BaseGenerative):
     and a radius with density ``r^(d-1) K(r)`` (a Beta or Gamma variable, or
     rejection for the cosine).
 
+    Missing values, marginals and conditionals are exact for the gaussian
+    kernel only, in every ``metric``: each bump is then the Gaussian
+    ``N(x_i, H)``, whose marginal on kept features is ``N(x_iA, H_AA)`` and
+    whose conditional is a Gaussian (Schur complement). ``H_AA`` is the
+    bandwidth matrix a KDE fitted on the kept features alone would have with
+    the same ``bandwidth_`` (the metric's covariance restricted to them), so
+    :meth:`marginal` is that KDE (``bandwidth=bandwidth_``; a rule of thumb
+    would pick another width in fewer dimensions). ``score_samples`` with NaN
+    scores each row by the marginal of its observed features; ``fit`` refuses
+    NaN. :meth:`conditional` is a full-covariance
+    :class:`~skgen.classical.GaussianMixture`: one bump per training row,
+    reweighted by the density of the observed values. The other kernels are
+    radial functions of the distance in the metric: a marginal of a radial
+    kernel other than the Gaussian is not a kernel of the same shape (a
+    uniform ball's marginal is not uniform), nor is it a product over
+    features, so they refuse NaN, ``marginal`` and ``conditional`` with an
+    error; ``sample(given=...)`` then uses the approximate sampler.
+
     Examples
     --------
     >>> import numpy as np
@@ -619,6 +815,17 @@ class KernelDensity(BaseGenerative):
     >>> kde.sample(3, random_state=0).shape
     (3, 2)
 
+    The bandwidth by 5-fold cross-validated likelihood, and weighted rows:
+
+    >>> kde_cv = KernelDensity(bandwidth="cv").fit(X)
+    >>> round(kde_cv.bandwidth_, 3), kde_cv.cv_scores_.shape
+    (0.448, (20,))
+    >>> w = np.arange(100) % 3  # frequency weights: rows repeated 0, 1 or 2 times
+    >>> kde_w = KernelDensity().fit(X, sample_weight=w)
+    >>> bool(np.allclose(kde_w.score_samples(X),
+    ...                  KernelDensity().fit(np.repeat(X, w, axis=0)).score_samples(X)))
+    True
+
     Features on different scales need no scaling first:
 
     >>> X_raw = X * [1e-3, 1e3]
@@ -636,7 +843,8 @@ class KernelDensity(BaseGenerative):
     _parameter_constraints = {
         "bandwidth": [
             Interval(Real, 0, None, closed="neither"),
-            StrOptions({"scott", "silverman"}),
+            StrOptions({"scott", "silverman", "cv"}),
+            "array-like",
         ],
         "kernel": [StrOptions(set(KERNELS))],
         "metric": [StrOptions(set(METRICS))],
@@ -652,16 +860,52 @@ class KernelDensity(BaseGenerative):
         self.metric = metric
         self.random_state = random_state
 
-    def _fit(self, X, y):
-        n, d = X.shape
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the kernel density estimate on ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data: the centres of the kernels.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights of the rows (not all zero): row
+            ``i`` weighs as ``sample_weight[i]`` copies of itself in the
+            density, in :meth:`sample`, in the metric and in the bandwidth
+            rules, so integer weights give the model of the rows repeated.
+            Rows of weight zero are dropped. ``bandwidth="cv"`` splits the
+            rows (not their copies) into folds.
+
+        Returns
+        -------
+        self : KernelDensity
+            The fitted estimator.
+        """
+        return self._fit_with(partial(self._fit, sample_weight=sample_weight), X, y)
+
+    def _fit(self, X, y, sample_weight=None):
         # A private copy: the caller may change X after fit.
         X = np.array(X, dtype=np.float64, order="C", copy=True)
-        back = _metric_map(X, self.metric)
+        w = None
+        if sample_weight is not None:
+            w = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                     ensure_non_negative=True)
+            if not w.sum() > 0:
+                raise ValueError("sample_weight sums to zero: give some rows a "
+                                 "positive weight.")
+            X, w = np.ascontiguousarray(X[w > 0]), w[w > 0]
+        n, d = X.shape
+        back = _metric_map(X, self.metric, w)
         Z = _to_metric(X, back)
-        if isinstance(self.bandwidth, str):
-            self.bandwidth_ = float(_rule_of_thumb_bandwidth(Z, self.bandwidth, self.kernel))
-        else:
+        self._fit_weights = w
+        if isinstance(self.bandwidth, str) and self.bandwidth != "cv":
+            self.bandwidth_ = float(
+                _rule_of_thumb_bandwidth(Z, self.bandwidth, self.kernel, w))
+        elif isinstance(self.bandwidth, Real):
             self.bandwidth_ = float(self.bandwidth)
+        else:
+            self.bandwidth_ = self._cross_validate_bandwidth(Z, w, back)
         cov = np.eye(d) if back is None else (
             np.diag(back**2) if back.ndim == 1 else back.T @ back)
         self.bandwidth_matrix_ = self.bandwidth_**2 * cov
@@ -676,7 +920,104 @@ class KernelDensity(BaseGenerative):
         self._sq_norm_max = float(sq.max())
         return self
 
+    def _cross_validate_bandwidth(self, Z, w, back):
+        """The candidate with the best 5-fold held-out likelihood; sets ``cv_*_``."""
+        n = Z.shape[0]
+        if isinstance(self.bandwidth, str):  # "cv": multiples of Scott's rule
+            grid = _rule_of_thumb_bandwidth(Z, "scott", self.kernel, w) * _CV_FACTORS
+        else:
+            grid = np.asarray(self.bandwidth, dtype=np.float64)
+            if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid) & (grid > 0)):
+                raise ValueError(
+                    "bandwidth must be a positive float, 'scott', 'silverman', 'cv' or a "
+                    f"1-D array of positive candidates, got {self.bandwidth!r}.")
+        if n < _CV_FOLDS:
+            raise ValueError(f"bandwidth={self.bandwidth!r} selects the bandwidth by "
+                             f"{_CV_FOLDS}-fold cross-validation, which needs at least "
+                             f"{_CV_FOLDS} rows of positive weight; got {n}. Use "
+                             "bandwidth='scott'.")
+        scores = _cv_log_likelihoods(Z, grid, self.kernel, _kfold_index(n), w)
+        self.cv_bandwidths_ = grid
+        self.cv_scores_ = scores - _log_abs_det(back)
+        best = int(np.argmax(scores))
+        if grid.size > 1 and grid[best] in (grid.min(), grid.max()):
+            end = "smallest" if grid[best] == grid.min() else "largest"
+            warnings.warn(
+                f"The cross-validated bandwidth {grid[best]:.4g} is the {end} candidate; "
+                "the best may lie beyond it. Pass a wider grid of candidates as "
+                "bandwidth=[...].", UserWarning, stacklevel=4)
+        return float(grid[best])
+
+    def _marginalizes_nan(self):
+        return self.kernel == "gaussian"
+
+    def _not_exact_reason(self):
+        return (f"Only the gaussian kernel has exact marginals and conditionals; the "
+                f"{self.kernel!r} kernel's marginal is not a kernel of its own shape. "
+                "Use kernel='gaussian', or impute missing values first.")
+
+    def _validate_X(self, X, *, reset):
+        X = super()._validate_X(X, reset=reset)
+        if reset and np.isnan(X).any():
+            raise ValueError(
+                "Input X contains NaN. KernelDensity marginalizes missing values in "
+                "score_samples (gaussian kernel) but fits on complete rows only; drop "
+                "incomplete rows, or fit skgen.classical.Gaussian or GaussianMixture "
+                "(EM with missing values)."
+            )
+        return X
+
+    def _marginal(self, cols):
+        return KernelDensity(bandwidth=self.bandwidth_, kernel=self.kernel,
+                             metric=self.metric, random_state=self.random_state
+                             ).fit(self._fit_X[:, cols])
+
+    def _bump_conditional(self, A, B):
+        """Whitening of the observed block and the regression of the bumps."""
+        from scipy import linalg
+
+        H = self.bandwidth_matrix_
+        chol = linalg.cholesky(H[np.ix_(A, A)], lower=True)
+        regression = linalg.cho_solve((chol, True), H[np.ix_(A, B)]).T  # (|B|, |A|)
+        cov = H[np.ix_(B, B)] - regression @ H[np.ix_(A, B)]
+        return chol, regression, 0.5 * (cov + cov.T)
+
+    def _log_bump_weights(self, chol, A, a):
+        """``log N(a_i; x_jA, H_AA)`` up to a constant per row, shape ``(m, n)``."""
+        from scipy import linalg
+
+        za = linalg.solve_triangular(chol, a.T, lower=True).T
+        zx = linalg.solve_triangular(chol, self._fit_X[:, A].T, lower=True).T
+        sq = (np.sum(za**2, 1)[:, None] + np.sum(zx**2, 1)[None, :] - 2 * za @ zx.T)
+        return -0.5 * np.maximum(sq, 0.0)
+
+    def _conditional(self, A, B, a):
+        from scipy.special import logsumexp
+
+        from ._mixture import _mixture_like
+
+        chol, regression, cov = self._bump_conditional(A, B)
+        log_w = self._log_bump_weights(chol, A, a[None, :])[0]
+        weights = np.exp(log_w - logsumexp(log_w))
+        means = self._fit_X[:, B] + (a - self._fit_X[:, A]) @ regression.T
+        covs = np.broadcast_to(cov, (means.shape[0],) + cov.shape)
+        return _mixture_like(self, weights, means, covs)
+
+    def _sample_given_pattern(self, A, B, a, rng):
+        chol, regression, cov = self._bump_conditional(A, B)
+        cov_chol = np.linalg.cholesky(cov)
+        out = np.empty((a.shape[0], B.size))
+        for i in range(0, a.shape[0], _QUERY_CHUNK):
+            rows = slice(i, i + _QUERY_CHUNK)
+            log_w = self._log_bump_weights(chol, A, a[rows])
+            j = np.argmax(log_w + rng.gumbel(size=log_w.shape), axis=1)  # j ~ weights
+            mean = self._fit_X[j][:, B] + (a[rows] - self._fit_X[j][:, A]) @ regression.T
+            out[rows] = mean + rng.standard_normal(size=mean.shape) @ cov_chol.T
+        return out
+
     def _score_samples(self, X, y):
+        if np.isnan(X).any():
+            return self._score_missing(X)
         import torch
 
         Z = np.ascontiguousarray(_to_metric(X, self._metric_back))
@@ -684,7 +1025,9 @@ class KernelDensity(BaseGenerative):
 
     def _sample(self, n_samples, rng, y):
         n, d = self._fit_X.shape
-        idx = rng.randint(n, size=n_samples)
+        w = getattr(self, "_fit_weights", None)
+        idx = rng.randint(n, size=n_samples) if w is None else rng.choice(
+            n, size=n_samples, p=w / w.sum())
         noise = _sample_kernel(self.kernel, d, n_samples, rng)
         return self._fit_X[idx] + _from_metric(self.bandwidth_ * noise, self._metric_back)
 

@@ -15,7 +15,8 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ..base import BaseGenerative, LatentMixin
+from ..base import BaseGenerative, ExactQuestionsMixin, LatentMixin
+from ._conditioning import gaussian_conditional, mixture_sample_given, mixture_score_missing
 
 __all__ = ["FactorAnalysis", "ProbabilisticPCA"]
 
@@ -94,8 +95,48 @@ def _feature_scales(X):
     return np.where(std > np.finfo(np.float64).eps * np.abs(X.mean(axis=0)), std, 1.0)
 
 
-class _LinearGaussianLatent(ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseGenerative):
-    """Shared parts: decoding, sampling, the implied covariance."""
+class _LinearGaussianLatent(ClassNamePrefixFeaturesOutMixin, ExactQuestionsMixin, LatentMixin,
+                            BaseGenerative):
+    """Shared parts: decoding, sampling, the implied covariance, missing values.
+
+    Both models are Gaussians of covariance ``W^T W + Psi``: NaN entries are
+    marginalized exactly (``score_samples`` of the observed entries),
+    :meth:`marginal` keeps the model's form on the kept columns, and
+    :meth:`conditional` returns a full-covariance
+    :class:`~skgen.classical.Gaussian` (the Schur complement). ``fit`` and
+    ``transform`` refuse NaN.
+    """
+
+    def _validate_X(self, X, *, reset):
+        X = super()._validate_X(X, reset=reset)
+        if reset:
+            self._check_no_nan(X, "fit")
+        return X
+
+    def _check_no_nan(self, X, what):
+        if np.isnan(X).any():
+            raise ValueError(
+                f"Input X contains NaN. {type(self).__name__} marginalizes missing "
+                f"values in score_samples but cannot {what} them; fit "
+                "skgen.classical.Gaussian or GaussianMixture (EM with missing values), "
+                "or impute first."
+            )
+
+    def _score_missing_or(self, X, score):
+        if np.isnan(X).any():
+            return mixture_score_missing(np.ones(1), self.mean_[None],
+                                         self.get_covariance()[None], X)
+        return score(X)
+
+    def _conditional(self, A, B, a):
+        from ._gaussian import _gaussian_like, Gaussian
+
+        mean, cov = gaussian_conditional(self.mean_, self.get_covariance(), A, B, a[None, :])
+        return _gaussian_like(Gaussian(random_state=self.random_state), mean[0], cov)
+
+    def _sample_given_pattern(self, A, B, a, rng):
+        return mixture_sample_given(np.ones(1), self.mean_[None], self.get_covariance()[None],
+                                    A, B, a, rng)
 
     def _check_two_samples(self, X):
         if X.shape[0] < 2:
@@ -286,9 +327,23 @@ class ProbabilisticPCA(_LinearGaussianLatent):
         return self
 
     def _score_samples(self, X, y):
-        return _ppca_log_density(
+        return self._score_missing_or(X, lambda X: _ppca_log_density(
             X, self.mean_, self._axes, self.explained_variance_, self.noise_variance_
-        )
+        ))
+
+    def _marginal(self, cols):
+        # the kept block W_A^T W_A + sigma^2 I is again PPCA: SVD of the loadings
+        _, S, Vt = linalg.svd(self.components_[:, cols], full_matrices=False)
+        keep = S > 0 if self.noise_variance_ > 0 else np.ones(S.size, dtype=bool)
+        S, Vt = S[keep], Vt[keep]
+        out = ProbabilisticPCA(**{**self.get_params(), "n_components": int(S.size)})
+        out.mean_ = self.mean_[cols]
+        out.n_components_ = int(S.size)
+        out.explained_variance_ = S**2 + self.noise_variance_
+        out.noise_variance_ = self.noise_variance_
+        out._axes = Vt
+        out.components_ = S[:, None] * Vt
+        return out
 
     def transform(self, X):
         """Posterior mean of the latent variable, ``E[z | x]``.
@@ -306,6 +361,7 @@ class ProbabilisticPCA(_LinearGaussianLatent):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        self._check_no_nan(X, "transform")
         return ((X - self.mean_) @ self.components_.T) / self.explained_variance_
 
 
@@ -437,9 +493,18 @@ class FactorAnalysis(_LinearGaussianLatent):
         return self
 
     def _score_samples(self, X, y):
-        return _lowrank_diag_log_density(
+        return self._score_missing_or(X, lambda X: _lowrank_diag_log_density(
             X, self.mean_, self.components_, self.noise_variance_
-        )
+        ))
+
+    def _marginal(self, cols):
+        out = FactorAnalysis(**self.get_params())
+        out.components_ = self.components_[:, cols]
+        out.noise_variance_ = self.noise_variance_[cols]
+        out.mean_ = self.mean_[cols]
+        out.n_components_ = self.n_components_
+        out.n_iter_, out.loglike_ = self.n_iter_, []
+        return out
 
     def transform(self, X):
         """Posterior mean of the factors, ``E[z | x]``.
@@ -456,6 +521,7 @@ class FactorAnalysis(_LinearGaussianLatent):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        self._check_no_nan(X, "transform")
         W = self.components_
         W_psi = W / self.noise_variance_
         cov_z = np.eye(self.n_components_) + W_psi @ W.T

@@ -6,7 +6,14 @@ import numpy as np
 from sklearn import mixture as _sk_mixture
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import BaseGenerative
+from ..base import BaseGenerative, ExactQuestionsMixin
+from ._conditioning import (
+    check_observed_columns,
+    mixture_conditional,
+    mixture_em_missing,
+    mixture_sample_given,
+    mixture_score_missing,
+)
 
 __all__ = ["GaussianMixture"]
 
@@ -29,7 +36,41 @@ def _full_covariances(gm):
     return cov[:, None, None] * np.eye(d)
 
 
-class GaussianMixture(BaseGenerative):
+def _set_mixture_parameters(gm, weights, means, covs):
+    """Put full covariances ``covs`` into the fitted scikit-learn mixture ``gm``."""
+    from sklearn.mixture._gaussian_mixture import _compute_precision_cholesky
+
+    shaped = {"full": covs, "tied": covs[0] if len(covs) else covs,
+              "diag": np.einsum("kdd->kd", covs),
+              "spherical": np.einsum("kdd->k", covs) / covs.shape[1]}[gm.covariance_type]
+    gm._set_parameters((weights, means, shaped,
+                        _compute_precision_cholesky(shaped, gm.covariance_type)))
+
+
+def _mixture_like(template, weights, means, covs):
+    """A fitted full-covariance :class:`GaussianMixture` with these parameters.
+
+    Components of weight zero (to rounding) are dropped.
+    """
+    keep = weights > 1e-300
+    weights, means, covs = weights[keep] / weights[keep].sum(), means[keep], covs[keep]
+    base = (template.get_params() if isinstance(template, GaussianMixture)
+            else {"random_state": getattr(template, "random_state", None)})
+    params = {**base, "n_components": int(weights.size), "covariance_type": "full"}
+    out = GaussianMixture(**params)
+    gm = _sk_mixture.GaussianMixture(**params)
+    _set_mixture_parameters(gm, weights, means, covs)
+    gm.n_features_in_ = means.shape[1]
+    gm.converged_, gm.n_iter_, gm.lower_bound_ = True, 0, np.nan
+    out.mixture_ = gm
+    for name in ("weights_", "means_", "covariances_", "converged_", "n_iter_",
+                 "lower_bound_"):
+        setattr(out, name, getattr(gm, name))
+    out._chols = np.linalg.cholesky(covs)
+    return out
+
+
+class GaussianMixture(ExactQuestionsMixin, BaseGenerative):
     """Gaussian mixture fitted by scikit-learn's EM, with skgen's protocol.
 
     Fitting is delegated to :class:`sklearn.mixture.GaussianMixture`; the
@@ -70,6 +111,20 @@ class GaussianMixture(BaseGenerative):
         The fitted scikit-learn model.
     n_features_in_ : int
         Number of features seen during fit.
+
+    Notes
+    -----
+    Missing values (NaN) are unobserved entries. ``score_samples`` gives each
+    row the exact log-density of its observed entries (each component's
+    covariance loses the missing rows and columns). ``fit`` on rows with NaN
+    starts from scikit-learn's fit to the mean-imputed data, then runs EM for
+    missing-at-random data (``max_iter``, ``tol`` on the mean log-likelihood
+    per row): per component, the missing entries get their conditional mean
+    and the second moments the conditional covariance. Without NaN ``fit`` is
+    scikit-learn's. :meth:`marginal` keeps the weights and drops coordinates
+    of the components; :meth:`conditional` reweights the components by the
+    density of the observed values and conditions each; both are
+    full-covariance mixtures.
 
     See Also
     --------
@@ -128,8 +183,18 @@ class GaussianMixture(BaseGenerative):
                 f"n_components={self.n_components} needs at least as many rows; "
                 f"got n_samples={X.shape[0]}."
             )
+        missing = np.isnan(X).any()
+        if missing:
+            check_observed_columns(X)
         gm = _sk_mixture.GaussianMixture(**self.get_params())
-        gm.fit(X)
+        gm.fit(np.where(np.isnan(X), np.nanmean(X, axis=0), X) if missing else X)
+        if missing:
+            weights, means, covs, converged, n_iter, lower = mixture_em_missing(
+                X, gm.weights_, gm.means_, _full_covariances(gm),
+                covariance_type=self.covariance_type, reg_covar=self.reg_covar,
+                max_iter=self.max_iter, tol=self.tol)
+            _set_mixture_parameters(gm, weights, means, covs)
+            gm.converged_, gm.n_iter_, gm.lower_bound_ = converged, n_iter, lower
         self.mixture_ = gm
         for name in ("weights_", "means_", "covariances_", "converged_", "n_iter_",
                      "lower_bound_"):
@@ -138,7 +203,22 @@ class GaussianMixture(BaseGenerative):
         return self
 
     def _score_samples(self, X, y):
+        if np.isnan(X).any():
+            return mixture_score_missing(*self._gaussian_parameters(), X)
         return self.mixture_.score_samples(X)
+
+    def _gaussian_parameters(self):
+        return self.weights_, self.means_, _full_covariances(self.mixture_)
+
+    def _marginal(self, cols):
+        weights, means, covs = self._gaussian_parameters()
+        return _mixture_like(self, weights, means[:, cols], covs[:, cols][:, :, cols])
+
+    def _conditional(self, A, B, a):
+        return _mixture_like(self, *mixture_conditional(*self._gaussian_parameters(), A, B, a))
+
+    def _sample_given_pattern(self, A, B, a, rng):
+        return mixture_sample_given(*self._gaussian_parameters(), A, B, a, rng)
 
     def _sample(self, n_samples, rng, y):
         labels = rng.choice(self.weights_.size, size=n_samples, p=self.weights_)

@@ -5,12 +5,12 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ..base import BaseGenerative
+from ..base import BaseGenerative, ExactQuestionsMixin
 
 __all__ = ["UniformBox"]
 
 
-class UniformBox(BaseGenerative):
+class UniformBox(ExactQuestionsMixin, BaseGenerative):
     """Uniform density on the smallest axis-aligned box holding the data.
 
     The maximum-likelihood box: the likelihood ``prod_i 1/volume`` grows as the
@@ -41,6 +41,14 @@ class UniformBox(BaseGenerative):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Feature names, when ``X`` had string column names.
+
+    Notes
+    -----
+    Missing values (NaN) in ``score_samples`` are marginalized exactly: a row
+    scores the uniform density of the sub-box of its observed features.
+    :meth:`marginal` is that sub-box, :meth:`conditional` the slice (the
+    sub-box of the modelled features, when the observed values lie inside
+    the box). ``fit`` refuses NaN.
 
     See Also
     --------
@@ -88,7 +96,38 @@ class UniformBox(BaseGenerative):
         self.log_volume_ = float(np.sum(np.log(self.high_ - self.low_)))
         return self
 
+    def _validate_X(self, X, *, reset):
+        X = super()._validate_X(X, reset=reset)
+        if reset and np.isnan(X).any():
+            raise ValueError(
+                "Input X contains NaN. UniformBox marginalizes missing values in "
+                "score_samples but fits on complete rows only; drop incomplete rows, or "
+                "fit skgen.classical.Gaussian or GaussianMixture (EM with missing values)."
+            )
+        return X
+
+    def _marginal(self, cols):
+        out = UniformBox(**self.get_params())
+        out.low_, out.high_ = self.low_[cols], self.high_[cols]
+        out.log_volume_ = float(np.sum(np.log(out.high_ - out.low_)))
+        return out
+
+    def _conditional(self, A, B, a):
+        if not np.all((a >= self.low_[A]) & (a <= self.high_[A])):
+            raise ValueError("The given values lie outside the box, where the density is "
+                             "zero: no conditional exists.")
+        return self._marginal(B)
+
+    def _sample_given_pattern(self, A, B, a, rng):
+        inside = np.all((a >= self.low_[A]) & (a <= self.high_[A]), axis=1)
+        if not inside.all():
+            raise ValueError(f"{int((~inside).sum())} rows of given lie outside the box, "
+                             "where the density is zero: they cannot be completed.")
+        return rng.uniform(self.low_[B], self.high_[B], size=(a.shape[0], B.size))
+
     def _score_samples(self, X, y):
+        if np.isnan(X).any():
+            return self._score_missing(X)
         inside = np.all((X >= self.low_) & (X <= self.high_), axis=1)
         return np.where(inside, -self.log_volume_, -np.inf)
 
