@@ -248,3 +248,37 @@ def test_fits_a_real_table_with_missing_cells():
         model = TabularMixture(random_state=0).fit(df.iloc[:120])
     assert np.isfinite(model.score_samples(df.iloc[120:])).all()
     assert (model.sample(5, random_state=0).dtypes == df.dtypes).all()
+
+
+# ------------------------------------------------------------- count models
+def test_count_model_follows_the_column():
+    """Event counts are Poisson, a small range of codes categorical, wide integers
+    a rounded normal."""
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({
+        "events": rng.poisson(rng.choice([1.0, 6.0], size=600)),
+        "cylinders": rng.choice([4, 6, 8], size=600, p=[0.5, 0.2, 0.3]),
+        "weight": np.round(rng.normal(3000, 800, size=600)).astype(int),
+    })
+    model = TabularMixture(n_components=2, random_state=0).fit(df)
+    assert model.count_models_ == ["poisson", "categorical", "discretized_normal"]
+    assert model.count_ranges_ == [None, [4, 8], None]
+    synthetic = model.sample(2000, random_state=0)
+    assert set(synthetic["cylinders"]) <= {4, 5, 6, 7, 8}
+    assert synthetic["weight"].std() == pytest.approx(df["weight"].std(), rel=0.1)
+    with pytest.warns(UserWarning, match="'cylinders' \\(1 rows outside \\[4, 8\\]"):
+        scores = model.score_samples(df.iloc[:2].assign(cylinders=[12, 4]))
+    assert scores[0] == -np.inf and np.isfinite(scores[1])
+
+
+@pytest.mark.parametrize("counts", ["poisson", "discretized_normal", "categorical"])
+def test_every_count_model_sums_to_one(counts):
+    rng = np.random.RandomState(1)
+    df = pd.DataFrame({"k": rng.poisson(3, size=300), "g": rng.choice(["a", "b"], 300)})
+    model = TabularMixture(n_components=2, counts=counts, random_state=0).fit(df)
+    grid = pd.DataFrame({"k": np.tile(np.arange(-40, 80), 2),
+                         "g": np.repeat(["a", "b"], 120)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # impossible counts of the grid
+        total = np.exp(model.score_samples(grid)).sum()
+    assert total == pytest.approx(1.0, abs=1e-6)

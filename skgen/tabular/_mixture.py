@@ -4,7 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import gammaln, logsumexp
+from scipy.special import gammaln, log_ndtr, logsumexp
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -22,6 +22,53 @@ _AUTO_LADDER = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 #: Variance floor of a continuous column in a component, as a share of the
 #: column's variance: keeps a component from collapsing onto one value.
 _VARIANCE_FLOOR = 1e-3
+
+
+def _discretized_normal_logpmf(k, mean, sd):
+    """``log P(K = k)`` for ``K = round(N(mean, sd^2))``, computed on the tail away
+    from the mean so that far-out integers keep their (tiny) probability."""
+    a, b = (k - 0.5 - mean) / sd, (k + 0.5 - mean) / sd
+    upper = a > 0  # both ends above the mean: use the upper tail, Phi(-a) - Phi(-b)
+    lo, hi = np.where(upper, -b, a), np.where(upper, -a, b)
+    log_hi, log_lo = log_ndtr(hi), log_ndtr(lo)
+    with np.errstate(divide="ignore"):
+        return log_hi + np.log1p(-np.exp(log_lo - log_hi))
+
+
+def _one_dimensional_fit(values, counts, family, k=3, n_iter=60):
+    """BIC of a ``k``-component 1-D mixture of ``family`` on integer ``values``
+    with multiplicities ``counts`` (the choice of a count column's distribution)."""
+    n = counts.sum()
+    q = np.quantile(np.repeat(values, counts.astype(int)), (np.arange(k) + 0.5) / k)
+    weights, means = np.full(k, 1 / k), q.astype(float)
+    sds = np.full(k, max(np.sqrt(np.average((values - values.mean()) ** 2, weights=counts))
+                         / k, 0.5))
+    for _ in range(n_iter):
+        if family == "poisson":
+            rates = np.maximum(means, 1e-8)
+            logp = values[:, None] * np.log(rates) - rates - gammaln(values[:, None] + 1)
+        else:
+            logp = _discretized_normal_logpmf(values[:, None], means, sds)
+        joint = logp + np.log(weights)
+        norm = logsumexp(joint, axis=1)
+        resp = np.exp(joint - norm[:, None]) * counts[:, None]
+        nk = resp.sum(0) + 1e-12
+        weights = nk / nk.sum()
+        means = (resp * values[:, None]).sum(0) / nk
+        if family != "poisson":
+            var = (resp * (values[:, None] - means) ** 2).sum(0) / nk - 1 / 12
+            sds = np.sqrt(np.maximum(var, 0.0025))
+    n_params = (2 if family == "poisson" else 3) * k - 1
+    return -2 * float((norm * counts).sum()) + n_params * np.log(n)
+
+
+def _categorical_bic(values, counts, alpha):
+    """BIC of a categorical distribution over every integer from the smallest to
+    the largest of ``values`` (smoothed by ``alpha``), on the same data."""
+    size = int(values.max() - values.min()) + 1
+    n = counts.sum()
+    log_l = float(np.sum(counts * np.log((counts + alpha) / (n + alpha * size))))
+    return -2 * log_l + (size - 1) * np.log(n)
 
 
 class TabularMixture(TabularMixin, BaseGenerative):
@@ -60,6 +107,18 @@ class TabularMixture(TabularMixin, BaseGenerative):
         is positive and a log-normal fits the column better than a Gaussian
         (by likelihood), otherwise Gaussian. A log-normal column gives
         ``-inf`` to a value at or below zero.
+    counts : {"auto", "poisson", "discretized_normal", "categorical"}, default="auto"
+        Distribution of the count (integer) columns within a component: a
+        Poisson; a normal rounded to the nearest integer (free mean and
+        variance, every integer in its support, negative ones included); or
+        a categorical distribution over the integers from the training
+        minimum to the training maximum (a value outside that range has
+        probability zero, with a warning). ``"auto"`` chooses per column
+        the lowest BIC of the column alone among a three-component Poisson
+        mixture, a three-component discretized-normal mixture and, for
+        ranges of at most 50 integers, the categorical: event counts come
+        out Poisson, years or numbers of cylinders categorical, weights in
+        pounds discretized normal.
     alpha : float, default=0.5
         Pseudo-count added to every category (and to both values of a
         boolean) in each component: keeps probabilities away from zero.
@@ -89,12 +148,19 @@ class TabularMixture(TabularMixin, BaseGenerative):
         log scale for log-normal columns.
     lognormal_ : ndarray of shape (n_continuous,)
         Whether each continuous column is log-normal.
-    rates_ : ndarray of shape (n_components_, n_counts)
-        Poisson rate of each count column (of ``value - offset``; the offset
-        is 0 unless the column holds negative integers).
+    count_models_ : list of str
+        The distribution of each count column: ``"poisson"``,
+        ``"discretized_normal"`` or ``"categorical"``.
+    count_ranges_ : list of list or None
+        For each count column modelled as categorical, its ``[min, max]``.
+    rates_ : ndarray of shape (n_components_, n_poisson)
+        Poisson rate of each Poisson count column.
+    integer_means_, integer_variances_ : ndarray of shape (n_components_, n_discretized)
+        Mean and variance of the normal rounded to each discretized-normal
+        count column.
     probabilities_ : list of ndarray of shape (n_components_, n_categories)
         Category probabilities of each boolean and categorical column, in
-        column order.
+        column order, then of each count column modelled as categorical.
     lower_bound_ : float
         Mean log-likelihood of the training rows at the end of EM.
     n_iter_ : int
@@ -134,6 +200,7 @@ class TabularMixture(TabularMixin, BaseGenerative):
         "n_components": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "column_types": [dict, None],
         "continuous": [StrOptions({"auto", "gaussian", "lognormal"})],
+        "counts": [StrOptions({"auto", "poisson", "discretized_normal", "categorical"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -142,10 +209,12 @@ class TabularMixture(TabularMixin, BaseGenerative):
     }
 
     def __init__(self, n_components="auto", *, column_types=None, continuous="auto",
-                 alpha=0.5, max_iter=200, tol=1e-5, n_init=1, random_state=None):
+                 counts="auto", alpha=0.5, max_iter=200, tol=1e-5, n_init=1,
+                 random_state=None):
         self.n_components = n_components
         self.column_types = column_types
         self.continuous = continuous
+        self.counts = counts
         self.alpha = alpha
         self.max_iter = max_iter
         self.tol = tol
@@ -191,7 +260,29 @@ class TabularMixture(TabularMixin, BaseGenerative):
         self._count = self._columns_of("count")
         self._cat = np.array([j for j, s in enumerate(self.schema_)
                               if s["kind"] in ("boolean", "categorical")], dtype=np.intp)
-        self._offsets = np.array([self.schema_[j]["offset"] for j in self._count], dtype=float)
+        models, ranges = [], []
+        for j in self._count:
+            z = Z[:, j][~np.isnan(Z[:, j])]
+            values, counts = np.unique(z, return_counts=True)
+            span = values[-1] - values[0] + 1
+            if self.counts != "auto":
+                model = self.counts
+                if model == "poisson" and values[0] < 0:
+                    raise ValueError(
+                        f"counts='poisson' needs non-negative integers, but column "
+                        f"{self.schema_[j]['name']!r} holds {values[0]:g}."
+                    )
+            else:
+                bic = {"discretized_normal": _one_dimensional_fit(values, counts, "normal")}
+                if values[0] >= 0:
+                    bic["poisson"] = _one_dimensional_fit(values, counts, "poisson")
+                if span <= 50:
+                    bic["categorical"] = _categorical_bic(values, counts, self.alpha)
+                model = min(bic, key=bic.get)
+            models.append(model)
+            ranges.append([int(values[0]), int(values[-1])] if model == "categorical" else None)
+        self.count_models_, self.count_ranges_ = models, ranges
+        self._split_counts()
         lognormal = []
         for j in self._cont:
             x = Z[:, j][~np.isnan(Z[:, j])]
@@ -211,6 +302,27 @@ class TabularMixture(TabularMixin, BaseGenerative):
                 lognormal.append(False)
         self.lognormal_ = np.array(lognormal, dtype=bool)
 
+    def _split_counts(self):
+        """Positions of the count columns by model, and the discrete columns
+        (categorical, boolean, categorical counts) with their sizes."""
+        models = np.array(self.count_models_, dtype=object)
+        self._poisson = self._count[models == "poisson"]
+        self._integer = self._count[models == "discretized_normal"]
+        ordinal = [(j, r) for j, r in zip(self._count, self.count_ranges_) if r is not None]
+        self._discrete = np.concatenate([self._cat, [j for j, _ in ordinal]]).astype(np.intp)
+        self._low = [0] * len(self._cat) + [r[0] for _, r in ordinal]
+        self._sizes = [len(self.schema_[j]["categories"]) for j in self._cat] + [
+            r[1] - r[0] + 1 for _, r in ordinal]
+
+    def _discrete_codes(self, Z):
+        """Codes of the discrete columns: NaN where missing, -1 where impossible (a
+        category unseen in fit, a count outside its categorical range)."""
+        codes = Z[:, self._discrete] - np.asarray(self._low, dtype=float)
+        sizes = np.asarray(self._sizes, dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = (codes < 0) | (codes >= sizes) | (np.mod(codes, 1) != 0)
+        return np.where(np.isnan(codes), np.nan, np.where(bad, -1.0, codes))
+
     def _continuous_values(self, Z):
         """Continuous cells on the model's scale (log for log-normal columns), and their
         log-Jacobians; ``NaN`` where missing, ``-inf`` Jacobian where outside the support."""
@@ -226,12 +338,11 @@ class TabularMixture(TabularMixin, BaseGenerative):
         return X, np.where(np.isnan(Z[:, self._cont]), 0.0, jac)
 
     def _one_hot(self, Z):
-        """One-hot codes of each boolean and categorical column, zero rows where missing
-        or unseen; a list of ``(n, n_categories)`` arrays."""
+        """One-hot codes of each discrete column, zero rows where missing or
+        impossible; a list of ``(n, n_categories)`` arrays."""
         out = []
-        for j in self._cat:
-            z = Z[:, j]
-            onehot = np.zeros((Z.shape[0], len(self.schema_[j]["categories"])))
+        for z, size in zip(self._discrete_codes(Z).T, self._sizes):
+            onehot = np.zeros((Z.shape[0], size))
             seen = np.flatnonzero(z >= 0)  # NaN and unseen (-1) compare False
             onehot[seen, z[seen].astype(int)] = 1.0
             out.append(onehot)
@@ -268,7 +379,7 @@ class TabularMixture(TabularMixin, BaseGenerative):
             return np.ones((n, 1))
         parts = []
         X, _ = self._continuous_values(Z)
-        numeric = np.column_stack([X, Z[:, self._count]]) if len(self._count) else X
+        numeric = np.column_stack([X, Z[:, self._poisson], Z[:, self._integer]])
         if numeric.shape[1]:
             mean = np.nanmean(numeric, axis=0)
             std = np.nanstd(numeric, axis=0)
@@ -289,8 +400,8 @@ class TabularMixture(TabularMixin, BaseGenerative):
         params = {"weights": (nk + 1e-10) / (n + k * 1e-10)}
         X, _ = self._continuous_values(Z)
         params["means"], params["variances"] = self._weighted_moments(X, resp)
-        if len(self._count):
-            C = Z[:, self._count] - self._offsets
+        if len(self._poisson):
+            C = Z[:, self._poisson]
             observed = ~np.isnan(C)
             weight = resp.T @ observed
             total = resp.T @ np.where(observed, C, 0.0)
@@ -298,6 +409,11 @@ class TabularMixture(TabularMixin, BaseGenerative):
             params["rates"] = np.maximum((total + 1e-6 * overall) / (weight + 1e-6), 1e-8)
         else:
             params["rates"] = np.zeros((k, 0))
+        # a rounded normal: the continuous moments less Sheppard's 1/12 (an
+        # approximate M-step; the likelihood itself is exact)
+        means, variances = self._weighted_moments(Z[:, self._integer], resp)
+        params["integer_means"] = means
+        params["integer_variances"] = np.maximum(variances - 1 / 12, 0.05)
         probabilities = []
         for codes in onehot:
             counts = resp.T @ codes + self.alpha + 1e-10
@@ -339,22 +455,37 @@ class TabularMixture(TabularMixin, BaseGenerative):
             quad = (X0**2) @ (1 / var).T - 2 * X0 @ (mean / var).T + observed @ (mean**2 / var).T
             out += -0.5 * quad - 0.5 * observed @ (np.log(var) + _LOG_2PI).T
             out += jac.sum(axis=1, keepdims=True)
-        if len(self._count):
-            C = Z[:, self._count] - self._offsets
-            observed = ~np.isnan(C)
-            valid = np.where(observed, (C >= 0) & (np.mod(C, 1) == 0), True)
-            C0 = np.where(observed & valid, C, 0.0)
+        invalid = np.zeros(n, dtype=bool)
+        if len(self._poisson):
+            P = Z[:, self._poisson]
+            seen = ~np.isnan(P)
+            with np.errstate(invalid="ignore"):
+                invalid |= np.any(seen & ((P < 0) | (np.mod(P, 1) != 0)), axis=1)
+            P = np.where(seen, np.abs(np.round(P)), 0.0)
             rates = params["rates"]
-            out += C0 @ np.log(rates).T - observed @ rates.T - gammaln(C0 + 1).sum(1, keepdims=True)
-            out[~valid.all(axis=1)] = -np.inf
-        for j, codes, probs in zip(self._cat, onehot, params["probabilities"]):
+            out += P @ np.log(rates).T - seen @ rates.T - gammaln(P + 1).sum(1, keepdims=True)
+        if len(self._integer):
+            D = Z[:, self._integer]
+            seen = ~np.isnan(D)
+            with np.errstate(invalid="ignore"):
+                invalid |= np.any(seen & (np.mod(D, 1) != 0), axis=1)
+            D = np.where(seen, np.round(D), 0.0)
+            sd = np.sqrt(params["integer_variances"])
+            for c in range(out.shape[1]):
+                logp = _discretized_normal_logpmf(D, params["integer_means"][c], sd[c])
+                out[:, c] += np.where(seen, logp, 0.0).sum(axis=1)
+        for codes, probs in zip(onehot, params["probabilities"]):
             out += codes @ np.log(probs).T
-            out[Z[:, j] < 0] = -np.inf  # a category never seen in fit
+        if len(self._discrete):
+            invalid |= np.any(self._discrete_codes(Z) == -1, axis=1)
+        out[invalid] = -np.inf  # an impossible value: unseen category, bad count
         return out
 
     def _params(self):
         return {"weights": self.weights_, "means": self.means_, "variances": self.variances_,
-                "rates": self.rates_, "probabilities": self.probabilities_}
+                "rates": self.rates_, "integer_means": self.integer_means_,
+                "integer_variances": self.integer_variances_,
+                "probabilities": self.probabilities_}
 
     def _set_params(self, params):
         self.n_components_ = len(params["weights"])
@@ -362,6 +493,8 @@ class TabularMixture(TabularMixin, BaseGenerative):
         self.means_ = params["means"]
         self.variances_ = params["variances"]
         self.rates_ = params["rates"]
+        self.integer_means_ = params["integer_means"]
+        self.integer_variances_ = params["integer_variances"]
         self.probabilities_ = params["probabilities"]
 
     def _restore_columns(self):
@@ -370,12 +503,35 @@ class TabularMixture(TabularMixin, BaseGenerative):
             self._count = self._columns_of("count")
             self._cat = np.array([j for j, s in enumerate(self.schema_)
                                   if s["kind"] in ("boolean", "categorical")], dtype=np.intp)
-            self._offsets = np.array([self.schema_[j]["offset"] for j in self._count],
-                                     dtype=float)
+            self._split_counts()
 
     def _score_samples(self, Z, y):
         self._restore_columns()
+        self._warn_impossible_counts(Z)
         return logsumexp(self._log_joint(Z, self._params()), axis=1)
+
+    def _warn_impossible_counts(self, Z):
+        """Warn, by column, about counts the model gives probability zero."""
+        found = []
+        for j, model, span in zip(self._count, self.count_models_, self.count_ranges_):
+            z = Z[:, j]
+            with np.errstate(invalid="ignore"):
+                bad = np.mod(z, 1) != 0
+                if model == "poisson":
+                    bad |= z < 0
+                elif model == "categorical":
+                    bad |= (z < span[0]) | (z > span[1])
+            bad &= ~np.isnan(z)
+            if bad.any():
+                where = f" outside [{span[0]}, {span[1]}]" if model == "categorical" else ""
+                found.append(f"{self.schema_[j]['name']!r} ({int(bad.sum())} rows{where}, "
+                             f"modelled {model})")
+        if found:
+            warnings.warn(
+                "Some count cells are impossible under the model, so their rows have "
+                "log-likelihood -inf: " + "; ".join(found) + ". A count modelled as "
+                "categorical covers only its training range; counts='discretized_normal' "
+                "covers every integer.", UserWarning, stacklevel=4)
 
     def predict_proba(self, X):
         """Posterior probability of each component for each row (missing cells skipped).
@@ -412,6 +568,7 @@ class TabularMixture(TabularMixin, BaseGenerative):
     def _n_parameters(self, params):
         k = len(params["weights"])
         per_component = (2 * params["means"].shape[1] + params["rates"].shape[1]
+                         + 2 * params["integer_means"].shape[1]
                          + sum(p.shape[1] - 1 for p in params["probabilities"]))
         return k - 1 + k * per_component
 
@@ -443,10 +600,11 @@ class TabularMixture(TabularMixin, BaseGenerative):
             X = rng.normal(self.means_[comp], np.sqrt(self.variances_[comp]))
             X[:, self.lognormal_] = np.exp(X[:, self.lognormal_])
             Z[:, self._cont] = X
-        if len(self._count):
-            Z[:, self._count] = rng.poisson(self.rates_[comp]) + self._offsets
-        for j, probs in zip(self._cat, self.probabilities_):
+        Z[:, self._poisson] = rng.poisson(self.rates_[comp])
+        Z[:, self._integer] = np.round(rng.normal(self.integer_means_[comp],
+                                                  np.sqrt(self.integer_variances_[comp])))
+        for j, low, probs in zip(self._discrete, self._low, self.probabilities_):
             cdf = np.cumsum(probs[comp], axis=1)
             u = rng.uniform(size=(n_samples, 1)) * cdf[:, -1:]
-            Z[:, j] = np.minimum((u > cdf).sum(axis=1), probs.shape[1] - 1)
+            Z[:, j] = low + np.minimum((u > cdf).sum(axis=1), probs.shape[1] - 1)
         return Z
