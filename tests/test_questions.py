@@ -160,6 +160,21 @@ def test_kde_marginal_equals_kde_on_kept_columns(metric):
                                marg.bandwidth_matrix_, rtol=1e-10)
 
 
+def test_kde_with_sample_weight_nan_score_and_conditional():
+    w = np.random.RandomState(5).uniform(0.1, 3.0, size=X3.shape[0])
+    kde = KernelDensity().fit(X3, sample_weight=w)
+    direct = KernelDensity(bandwidth=kde.bandwidth_).fit(X3[:, [0, 2]], sample_weight=w)
+    rows = np.c_[X3[:20, 0], np.full(20, np.nan), X3[:20, 2]]
+    np.testing.assert_allclose(kde.score_samples(rows), direct.score_samples(X3[:20, [0, 2]]),
+                               rtol=1e-10)
+    cond = kde.conditional([0.1, np.nan, 2.0])
+    grid = np.linspace(-12, 14, 4001)
+    joint = np.exp(kde.score_samples(np.c_[np.full_like(grid, 0.1), grid,
+                                           np.full_like(grid, 2.0)]))
+    np.testing.assert_allclose(np.exp(cond.score_samples(grid[:, None])),
+                               joint / trapezoid(joint, grid), rtol=1e-5, atol=1e-8)
+
+
 def test_kde_non_gaussian_kernel_refuses_nan():
     kde = KernelDensity(kernel="epanechnikov").fit(X3)
     with pytest.raises(ValueError, match="NaN.*KernelDensity \\(kernel='gaussian'\\)"):

@@ -970,7 +970,8 @@ class KernelDensity(ExactQuestionsMixin, BaseGenerative):
     def _marginal(self, cols):
         return KernelDensity(bandwidth=self.bandwidth_, kernel=self.kernel,
                              metric=self.metric, random_state=self.random_state
-                             ).fit(self._fit_X[:, cols])
+                             ).fit(self._fit_X[:, cols],
+                                   sample_weight=getattr(self, "_fit_weights", None))
 
     def _bump_conditional(self, A, B):
         """Whitening of the observed block and the regression of the bumps."""
@@ -983,13 +984,15 @@ class KernelDensity(ExactQuestionsMixin, BaseGenerative):
         return chol, regression, 0.5 * (cov + cov.T)
 
     def _log_bump_weights(self, chol, A, a):
-        """``log N(a_i; x_jA, H_AA)`` up to a constant per row, shape ``(m, n)``."""
+        """``log w_j N(a_i; x_jA, H_AA)`` up to a constant per row, shape ``(m, n)``."""
         from scipy import linalg
 
         za = linalg.solve_triangular(chol, a.T, lower=True).T
         zx = linalg.solve_triangular(chol, self._fit_X[:, A].T, lower=True).T
         sq = (np.sum(za**2, 1)[:, None] + np.sum(zx**2, 1)[None, :] - 2 * za @ zx.T)
-        return -0.5 * np.maximum(sq, 0.0)
+        out = -0.5 * np.maximum(sq, 0.0)
+        w = getattr(self, "_fit_weights", None)
+        return out if w is None else out + np.log(w)[None, :]
 
     def _conditional(self, A, B, a):
         from scipy.special import logsumexp
