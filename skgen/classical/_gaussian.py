@@ -35,6 +35,34 @@ def _gaussian_log_density_chol(X, mean, chol):
     return -0.5 * (X.shape[1] * _LOG_2PI + np.sum(z**2, axis=0)) - half_logdet
 
 
+def _scatter(X):
+    """``sum (x - mean)(x - mean)^T`` over the rows of ``X``, shape (d, d)."""
+    centered = X - X.mean(axis=0)
+    return centered.T @ centered
+
+
+def _combine_moments(a, b):
+    """Count, mean and scatter matrix of two batches together (Chan et al., 1979).
+
+    Parameters
+    ----------
+    a, b : tuple (n, mean, scatter)
+        ``n`` rows, their mean of shape (d,) and ``sum (x - mean)(x - mean)^T``
+        of shape (d, d).
+
+    Returns
+    -------
+    tuple (n, mean, scatter)
+    """
+    n_a, mean_a, scatter_a = a
+    n_b, mean_b, scatter_b = b
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    mean = mean_a + delta * (n_b / n)
+    scatter = scatter_a + scatter_b + np.outer(delta, delta) * (n_a * n_b / n)
+    return n, mean, scatter
+
+
 class Gaussian(ExactQuestionsMixin, BaseGenerative):
     """Multivariate normal density with maximum-likelihood mean and covariance.
 
@@ -62,6 +90,8 @@ class Gaussian(ExactQuestionsMixin, BaseGenerative):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Feature names, when ``X`` had string column names.
+    n_samples_seen_ : int
+        Rows seen by ``fit`` and the ``partial_fit`` calls since.
 
     Notes
     -----
@@ -87,6 +117,14 @@ class Gaussian(ExactQuestionsMixin, BaseGenerative):
     array([-0.1, -0. ])
     >>> g.sample(3, random_state=0).shape
     (3, 2)
+
+    Chunk by chunk (running sufficient statistics), the same model:
+
+    >>> g2 = Gaussian(covariance_type="diag")
+    >>> for chunk in np.array_split(X, 10):
+    ...     g2 = g2.partial_fit(chunk)
+    >>> bool(np.allclose(g2.covariance_, g.covariance_, rtol=1e-12))
+    True
     """
 
     _parameter_constraints = {
@@ -100,21 +138,68 @@ class Gaussian(ExactQuestionsMixin, BaseGenerative):
         self.reg_covar = reg_covar
         self.random_state = random_state
 
-    def _fit(self, X, y):
-        d = X.shape[1]
-        self.n_iter_ = 0
+    def partial_fit(self, X, y=None):
+        """Update the fit with a chunk of complete rows (running sufficient statistics).
+
+        The count, mean and scatter matrix of all rows seen are merged with
+        those of ``X`` (Chan's parallel update), so ``partial_fit`` over
+        chunks gives the model of ``fit`` on their concatenation, to rounding.
+        After ``fit`` (on complete rows), ``partial_fit`` continues from the
+        rows ``fit`` saw. :class:`dask_ml.wrappers.Incremental` calls it
+        once per block of a Dask collection.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            A chunk of training rows, without NaN; later chunks must have the
+            columns of the first.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Gaussian
+        """
+        first = not hasattr(self, "n_samples_seen_")
+        return self._fit_with(self._partial_fit, X, y, reset=first)
+
+    def _partial_fit(self, X, y):
         if np.isnan(X).any():
-            cov = self._fit_missing(X)
+            raise ValueError("partial_fit needs complete rows (no NaN); fit with all "
+                             "rows at once runs EM with missing values.")
+        moments = (X.shape[0], X.mean(axis=0), _scatter(X))
+        if hasattr(self, "n_samples_seen_"):
+            if not hasattr(self, "_scatter"):
+                raise ValueError(
+                    "This Gaussian was fit on rows with missing values (EM): it keeps "
+                    "no sufficient statistics to update. Call fit again with all rows, "
+                    "or start partial_fit afresh on a clone.")
+            moments = _combine_moments(
+                (self.n_samples_seen_, self.mean_, self._scatter), moments)
+        self.n_samples_seen_, self.mean_, self._scatter = moments
+        self.n_iter_ = 0
+        self._set_covariance(self._covariance_from_scatter())
+
+    def _covariance_from_scatter(self):
+        n, d = self.n_samples_seen_, self.mean_.size
+        if self.covariance_type == "full":
+            cov = self._scatter / n
+        elif self.covariance_type == "diag":
+            cov = np.diag(np.diag(self._scatter) / n)
         else:
-            self.mean_ = X.mean(axis=0)
-            centered = X - self.mean_
-            if self.covariance_type == "full":
-                cov = centered.T @ centered / X.shape[0]
-            elif self.covariance_type == "diag":
-                cov = np.diag(np.mean(centered**2, axis=0))
-            else:
-                cov = np.eye(d) * np.mean(centered**2)
-            cov = cov + self.reg_covar * np.eye(d)
+            cov = np.eye(d) * (np.trace(self._scatter) / (n * d))
+        return cov + self.reg_covar * np.eye(d)
+
+    def _fit(self, X, y):
+        self.n_iter_ = 0
+        self.n_samples_seen_ = X.shape[0]
+        if np.isnan(X).any():
+            self.__dict__.pop("_scatter", None)  # no sufficient statistics to update
+            return self._set_covariance(self._fit_missing(X))
+        self.mean_, self._scatter = X.mean(axis=0), _scatter(X)
+        return self._set_covariance(self._covariance_from_scatter())
+
+    def _set_covariance(self, cov):
         try:
             chol = linalg.cholesky(cov, lower=True)
         except linalg.LinAlgError:

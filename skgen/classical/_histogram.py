@@ -127,6 +127,8 @@ class Histogram(ExactQuestionsMixin, BaseGenerative):
         Log-density in each bin.
     n_features_in_ : int
         Number of features seen during fit.
+    n_samples_seen_ : int
+        Rows counted by ``fit`` and the ``partial_fit`` calls since.
 
     Notes
     -----
@@ -144,6 +146,12 @@ class Histogram(ExactQuestionsMixin, BaseGenerative):
     >>> h = Histogram(bins=2, range=[(0, 1)]).fit(X)
     >>> np.exp(h.score_samples([[0.25], [0.75], [1.5]])).round(3)
     array([1.333, 0.667, 0.   ])
+
+    Streaming, on a grid fixed by ``range`` and ``bins``:
+
+    >>> h2 = Histogram(bins=2, range=[(0, 1)]).partial_fit(X[:2]).partial_fit(X[2:])
+    >>> bool(np.array_equal(h2.log_density_, h.log_density_))
+    True
     """
 
     _parameter_constraints = {
@@ -189,13 +197,56 @@ class Histogram(ExactQuestionsMixin, BaseGenerative):
                 "GaussianMixture) in high dimension."
             )
         self.edges_ = [np.linspace(lo, hi, k + 1) for lo, hi, k in zip(low, high, nbins)]
+        self._counts = np.zeros(tuple(nbins))
+        self.n_samples_seen_ = 0
+        return self._add_counts(X)
+
+    def partial_fit(self, X, y=None):
+        """Add a chunk of rows to the counts of a grid fixed on the first call.
+
+        The first call (on an unfitted model) fixes the grid as :meth:`fit`
+        does, from ``range`` and ``bins`` or, where they are ``None`` or
+        ``"scott"``, from that first chunk alone; later calls only add counts.
+        Rows of later chunks outside the grid are counted in the nearest edge
+        bin, as :meth:`fit` does with rows outside ``range``. So give
+        ``range`` and integer ``bins`` for the model of :meth:`fit` on all
+        rows (then equal to it); :class:`dask_ml.wrappers.Incremental` calls
+        ``partial_fit`` once per block of a Dask collection.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            A chunk of complete training rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Histogram
+        """
+        if not hasattr(self, "_counts"):
+            return self._fit_with(self._fit, X, y, reset=True)
+        return self._fit_with(self._partial_fit, X, y, reset=False)
+
+    def _partial_fit(self, X, y):
+        if np.isnan(X).any():
+            raise ValueError("partial_fit needs complete rows (no NaN); drop incomplete "
+                             "rows first.")
+        return self._add_counts(X)
+
+    def _add_counts(self, X):
+        """Count the rows of ``X`` in the grid; update the density and bin probabilities."""
+        d = len(self.edges_)
+        shape = self._counts.shape
         idx, _ = self._bin_index(X)
-        flat_idx = np.ravel_multi_index(idx, tuple(nbins))
-        counts = np.bincount(flat_idx, minlength=int(cells)).astype(float).reshape(nbins)
+        flat_idx = np.ravel_multi_index(idx, shape)
+        counts = self._counts + np.bincount(
+            flat_idx, minlength=self._counts.size).astype(float).reshape(shape)
+        self._counts, self.n_samples_seen_ = counts, self.n_samples_seen_ + X.shape[0]
         widths = [np.diff(e) for e in self.edges_]
         log_vol = sum(np.log(w).reshape([-1 if j == i else 1 for j in range(d)])
                       for i, w in enumerate(widths))
-        total = n + self.alpha * counts.size
+        total = self.n_samples_seen_ + self.alpha * counts.size
         with np.errstate(divide="ignore"):
             self.log_density_ = np.log(counts + self.alpha) - np.log(total) - log_vol
         self._bin_prob = ((counts + self.alpha) / total).ravel()

@@ -7,12 +7,17 @@
 - :func:`gen_batches_by_memory`: slices over rows such that each chunk's
   working memory stays under a budget, so work that grows with the data is
   done in bounded memory.
+- :func:`score_samples_dask` and :func:`sample_dask`: the generative
+  protocol over Dask collections, lazy and block by block (log-densities
+  equal to the in-memory ones row for row; samples in chunks with
+  independent, reproducible seeds). They need the ``dask`` extra.
 
 The private module ``_hashing`` holds the per-row hashed noise (numpy only)
 that :mod:`skgen.nn` exports for the deep families and the dequantizer uses.
 """
 
 from ._chunking import gen_batches_by_memory
+from ._dask import sample_dask, score_samples_dask
 from ._discovery import all_estimators
 
-__all__ = ["all_estimators", "gen_batches_by_memory"]
+__all__ = ["all_estimators", "gen_batches_by_memory", "sample_dask", "score_samples_dask"]
