@@ -18,6 +18,8 @@ _PUBLIC_SUBPACKAGES = (
     "conditional",
     "pipeline",
     "preprocessing",
+    "impute",
+    "outlier",
 )
 
 
