@@ -874,6 +874,8 @@ def _column_indices(estimator, columns):
 def _validate_given(estimator, given):
     """Rows of ``given`` as float64 with NaN allowed, checked against the training columns."""
     check_is_fitted(estimator)
+    if hasattr(estimator, "_given_rows"):  # models of mixed tables parse their own
+        return estimator._given_rows(given)
     return validate_data(estimator, given, reset=False, dtype=np.float64,
                          ensure_all_finite="allow-nan")
 
@@ -885,7 +887,15 @@ def _parse_given(estimator, given):
     dict ``{column: value}`` whose absent columns are the ones to model.
     """
     check_is_fitted(estimator)
-    if isinstance(given, dict):
+    if hasattr(estimator, "_given_rows"):  # models of mixed tables parse their own
+        rows = estimator._given_rows(given)
+        if rows.shape[0] != 1:
+            raise ValueError(
+                f"conditional takes one row of given values, got {rows.shape[0]}; "
+                "for one draw per row use sample(given=...)."
+            )
+        row = rows[0]
+    elif isinstance(given, dict):
         row = np.full(estimator.n_features_in_, np.nan)
         if given:
             row[_column_indices(estimator, list(given))] = np.asarray(

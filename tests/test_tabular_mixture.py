@@ -282,3 +282,47 @@ def test_every_count_model_sums_to_one(counts):
         warnings.simplefilter("ignore")  # impossible counts of the grid
         total = np.exp(model.score_samples(grid)).sum()
     assert total == pytest.approx(1.0, abs=1e-6)
+
+
+# ------------------------------------------------- marginals, conditionals
+def test_marginal_scores_equal_scores_with_missing_cells(customers, fitted):
+    test = customers[1].iloc[:300]
+    marginal = fitted.marginal(["spend", "segment"])
+    assert [s["name"] for s in marginal.schema_] == ["spend", "segment"]
+    with_holes = test.assign(member=None, visits=pd.NA, channel=None)
+    np.testing.assert_allclose(fitted.score_samples(with_holes),
+                               marginal.score_samples(test[["spend", "segment"]]))
+    assert list(marginal.sample(5, random_state=0).columns) == ["spend", "segment"]
+
+
+def test_conditional_follows_the_chain_rule(customers, fitted):
+    row = customers[1].iloc[[3]]
+    given = row.copy()
+    given[["visits", "spend", "channel"]] = None
+    conditional = fitted.conditional(given)
+    assert conditional.weights_.sum() == pytest.approx(1.0)
+    left = (fitted.marginal(["segment", "member"]).score_samples(row[["segment", "member"]])
+            + conditional.score_samples(row[["visits", "spend", "channel"]]))
+    np.testing.assert_allclose(left, fitted.score_samples(row), rtol=1e-10)
+
+
+def test_conditional_samples_match_the_network(fitted):
+    """Premium members: visits ~ Poisson(16), log(spend) ~ N(4.5, 0.3^2)."""
+    draws = fitted.conditional({"segment": "premium", "member": True}).sample(
+        4000, random_state=0)
+    assert list(draws.columns) == ["visits", "spend", "channel"]
+    assert draws["visits"].mean() == pytest.approx(16, rel=0.05)
+    assert np.log(draws["spend"]).mean() == pytest.approx(4.5, abs=0.05)
+    assert (draws["channel"] == "web").mean() == pytest.approx(0.6, abs=0.04)
+
+
+def test_sample_given_completes_rows_and_keeps_what_is_given(customers, fitted):
+    given = customers[1].iloc[:50].copy()
+    given.loc[given.index[::2], "spend"] = np.nan
+    given.loc[given.index[1::2], "segment"] = None
+    out = fitted.sample(given=given, random_state=0)
+    assert out.notna().all().all() and out.dtypes.equals(given.dtypes)
+    kept = given.notna()
+    pd.testing.assert_frame_equal(out.where(kept), given.where(kept), check_dtype=False)
+    with pytest.raises(ValueError, match="probability zero"):
+        fitted.conditional({"segment": "budget", "visits": -3})

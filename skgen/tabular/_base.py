@@ -67,6 +67,20 @@ class TabularMixin:
                 UnseenCategoryWarning, stacklevel=4)
         return Z
 
+    def _given_rows(self, given):
+        """Codes of ``given`` rows for ``conditional`` and ``sample(given=...)``: a
+        DataFrame, a Series or a dict ``{column: value}`` (absent columns are
+        the ones to draw), with labels, not codes, in categorical columns."""
+        names = [spec["name"] for spec in self.schema_]
+        if isinstance(given, dict):
+            unknown = [c for c in given if c not in names]
+            if unknown:
+                raise ValueError(f"Unknown columns {unknown}; the model's columns are {names}.")
+            given = pd.DataFrame([{n: given.get(n) for n in names}], columns=names)
+        elif isinstance(given, pd.Series):
+            given = given.to_frame().T
+        return self._validate_X(given, reset=False)
+
     def _wrap_output(self, X):
         return decode(X, self.schema_)
 

@@ -1,5 +1,6 @@
 """TabularMixture: a mixture of products of per-column distributions, fitted by EM."""
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -11,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import BaseGenerative
+from ..base import BaseGenerative, ExactQuestionsMixin
 from ._base import TabularMixin
 
 __all__ = ["TabularMixture"]
@@ -71,7 +72,7 @@ def _categorical_bic(values, counts, alpha):
     return -2 * log_l + (size - 1) * np.log(n)
 
 
-class TabularMixture(TabularMixin, BaseGenerative):
+class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
     """Mixture of products of per-column distributions for mixed-type tables.
 
     Each of ``n_components`` components treats the columns as independent:
@@ -533,6 +534,64 @@ class TabularMixture(TabularMixin, BaseGenerative):
                 "categorical covers only its training range; counts='discretized_normal' "
                 "covers every integer.", UserWarning, stacklevel=4)
 
+    # -------------------------------------------- marginals, conditionals
+    def _marginal(self, cols):
+        """The mixture over columns ``cols`` (positions): every factor of the
+        other columns drops out, the weights stay."""
+        cols = list(cols)
+        self._restore_columns()
+
+        def kept(group):  # positions within a group's parameter arrays
+            return [i for i, j in enumerate(group) if j in cols]
+
+        sub = copy.copy(self)
+        for name in ("_cont", "_count", "_cat", "_poisson", "_integer", "_discrete"):
+            sub.__dict__.pop(name, None)
+        sub.schema_ = [self.schema_[j] for j in cols]
+        cont, count = kept(self._cont), kept(self._count)
+        sub.means_, sub.variances_ = self.means_[:, cont], self.variances_[:, cont]
+        sub.lognormal_ = self.lognormal_[cont]
+        sub.rates_ = self.rates_[:, kept(self._poisson)]
+        sub.integer_means_ = self.integer_means_[:, kept(self._integer)]
+        sub.integer_variances_ = self.integer_variances_[:, kept(self._integer)]
+        sub.count_models_ = [self.count_models_[i] for i in count]
+        sub.count_ranges_ = [self.count_ranges_[i] for i in count]
+        sub.probabilities_ = [self.probabilities_[i] for i in kept(self._discrete)]
+        sub.n_features_in_ = len(cols)
+        # the sub-schema's column order follows cols: rebuild positions from it
+        order = {j: i for i, j in enumerate(cols)}
+        sub._cont = np.array([order[j] for j in self._cont if j in order], dtype=np.intp)
+        sub._count = np.array([order[j] for j in self._count if j in order], dtype=np.intp)
+        sub._cat = np.array([order[j] for j in self._cat if j in order], dtype=np.intp)
+        sub._split_counts()
+        return sub
+
+    def _conditional(self, A, B, a):
+        """The mixture over ``B`` with each component reweighted by how well it
+        explains the observed ``x_A = a``."""
+        observed = self._marginal(A)
+        log_joint = observed._log_joint(np.asarray(a, dtype=float)[None, :], observed._params())
+        norm = logsumexp(log_joint)
+        if not np.isfinite(norm):
+            raise ValueError("given has probability zero under the model: no component "
+                             "explains its observed values.")
+        sub = self._marginal(B)
+        sub.weights_ = np.exp(log_joint[0] - norm)
+        return sub
+
+    def _sample_given_pattern(self, A, B, a, rng):
+        """Draws of ``x_B`` for the rows ``a`` of one pattern, vectorized: each row
+        picks a component by its posterior weights, then draws its columns ``B``."""
+        observed = self._marginal(A)
+        log_joint = observed._log_joint(np.asarray(a, dtype=float), observed._params())
+        norm = logsumexp(log_joint, axis=1, keepdims=True)
+        if not np.all(np.isfinite(norm)):
+            raise ValueError("some rows of given have probability zero under the model.")
+        post = np.exp(log_joint - norm)
+        sub = self._marginal(B)
+        comp = (rng.uniform(size=(len(a), 1)) > np.cumsum(post, axis=1)).sum(axis=1)
+        return sub._draw(np.minimum(comp, self.n_components_ - 1), rng)
+
     def predict_proba(self, X):
         """Posterior probability of each component for each row (missing cells skipped).
 
@@ -594,7 +653,13 @@ class TabularMixture(TabularMixin, BaseGenerative):
     # ------------------------------------------------------------- sample
     def _sample(self, n_samples, rng, y):
         self._restore_columns()
-        comp = rng.choice(self.n_components_, size=n_samples, p=self.weights_)
+        return self._draw(rng.choice(self.n_components_, size=n_samples, p=self.weights_),
+                          rng)
+
+    def _draw(self, comp, rng):
+        """Codes of one row per entry of ``comp``, drawn from that component."""
+        self._restore_columns()
+        n_samples = len(comp)
         Z = np.empty((n_samples, len(self.schema_)))
         if len(self._cont):
             X = rng.normal(self.means_[comp], np.sqrt(self.variances_[comp]))
