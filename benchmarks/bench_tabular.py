@@ -114,7 +114,12 @@ def _sdv_models(df, quick, seed):
         TVAESynthesizer,
     )
 
-    metadata = Metadata.detect_from_dataframe(df)
+    import sdv
+
+    sdv_2 = int(sdv.__version__.split(".")[0]) >= 2  # tables passed as {name: frame}
+    plain = df.astype({c: object for c in df.columns
+                       if isinstance(df[c].dtype, pd.CategoricalDtype)})
+    metadata = Metadata.detect_from_dataframes({"table": plain}, infer_keys=None)
     epochs = {"epochs": 30} if quick else {}
 
     class _SDV:
@@ -122,11 +127,15 @@ def _sdv_models(df, quick, seed):
             self.synth = cls(metadata, **kwargs)
 
         def fit(self, X):
-            self.synth.fit(X)
+            # SDV refuses pandas categories: give it object columns
+            X = X.astype({c: object for c in X.columns
+                          if isinstance(X[c].dtype, pd.CategoricalDtype)})
+            self.synth.fit({"table": X} if sdv_2 else X)
             return self
 
         def sample(self, n, random_state=None):
-            return self.synth.sample(num_rows=n)
+            out = self.synth.sample(num_rows=n)
+            return out["table"] if isinstance(out, dict) else out
 
     return {
         "SDV GaussianCopula": lambda: _SDV(GaussianCopulaSynthesizer),
