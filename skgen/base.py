@@ -708,7 +708,11 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
         X_new : ndarray or DataFrame of shape (n_samples, n_features)
             New rows in random order (in the order of ``given`` when given);
             a DataFrame with the training columns when the model was fit on
-            a DataFrame.
+            a DataFrame. Values are floats even where a training column held
+            integers: a density over real numbers draws real numbers, and
+            rounding them would change the distribution the log-likelihoods
+            describe. The models of :mod:`skgen.tabular` treat integer
+            columns as counts and return them with their dtype.
         y_new : ndarray of shape (n_samples,)
             Their labels, only when ``return_y=True``.
 
