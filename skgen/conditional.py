@@ -14,6 +14,7 @@ than by accuracy.
 """
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from scipy.special import logsumexp
 from sklearn.base import ClassifierMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
@@ -236,6 +238,72 @@ class GenerativeClassifier(ConditionalMixin, ClassifierMixin, BaseGenerative):
         params = self.estimator.get_params() if hasattr(self.estimator, "get_params") else {}
         self._sampling_rng = check_random_state(params.get("random_state"))
         return self
+
+    @available_if(lambda self: hasattr(self.estimator, "partial_fit"))
+    def partial_fit(self, X, y, classes=None):
+        """Update each class's density with its rows of a chunk.
+
+        Available when ``estimator`` has ``partial_fit`` (Gaussian,
+        Histogram, ...): the rows of each class go to that class's
+        ``partial_fit``, and ``class_count_`` (so ``class_prior_`` unless
+        ``priors`` is given) counts them. :class:`dask_ml.wrappers.Incremental`
+        calls it once per block, passing ``classes`` on each call.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            A chunk of rows.
+        y : array-like of shape (n_samples,)
+            Their labels, all among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every label, needed on the first call (a chunk may lack some);
+            later calls may repeat it.
+
+        Returns
+        -------
+        self : GenerativeClassifier
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgen.classical import Gaussian
+        >>> from skgen.conditional import GenerativeClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X, y = rng.normal(size=(200, 2)), rng.randint(2, size=200)
+        >>> clf = GenerativeClassifier(Gaussian())
+        >>> for rows in np.array_split(np.arange(200), 4):
+        ...     clf = clf.partial_fit(X[rows], y[rows], classes=[0, 1])
+        >>> full = GenerativeClassifier(Gaussian()).fit(X, y)
+        >>> bool(np.allclose(clf.predict_proba(X), full.predict_proba(X)))
+        True
+        """
+        first = not hasattr(self, "estimators_")
+        return self._fit_with(partial(self._partial_fit, classes=classes), X, y,
+                              reset=first)
+
+    def _partial_fit(self, X, y, classes):
+        if y is None:
+            raise ValueError(f"{type(self).__name__}.partial_fit requires y.")
+        if not hasattr(self, "estimators_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: every "
+                    "label, since a chunk may lack some (as in scikit-learn).")
+            self.classes_ = np.unique(np.asarray(classes))
+            self.class_count_ = np.zeros(self.classes_.size, dtype=np.int64)
+            self.estimators_ = [clone(self.estimator) for _ in self.classes_]
+            params = (self.estimator.get_params()
+                      if hasattr(self.estimator, "get_params") else {})
+            self._sampling_rng = check_random_state(params.get("random_state"))
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes={list(classes)!r} differ from those of the first "
+                             f"call, {self.classes_.tolist()}.")
+        index = self._label_indices(y)
+        for k in np.unique(index):
+            self.estimators_[k].partial_fit(X[index == k])
+        self.class_count_ = self.class_count_ + np.bincount(index,
+                                                            minlength=self.classes_.size)
+        self.class_prior_ = self._resolve_priors(self.class_count_)
 
     def _resolve_priors(self, counts):
         if self.priors is None:

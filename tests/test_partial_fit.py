@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from skgen.classical import Gaussian, Histogram
+from skgen.classical import Gaussian, Histogram, KernelDensity
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
@@ -69,3 +69,43 @@ def test_histogram_partial_fit_fixes_the_grid_on_the_first_call():
     assert est.n_samples_seen_ == 400
     total = np.sum(np.exp(est.log_density_) * np.diff(edges))
     assert total == pytest.approx(1.0)
+
+
+def test_generative_classifier_partial_fit():
+    from skgen.conditional import GenerativeClassifier
+
+    rng = np.random.RandomState(5)
+    X = rng.normal(size=(600, 2))
+    y = np.where(X[:, 0] > 0.3, "b", "a")
+    X[y == "b"] += 2.0
+    clf = GenerativeClassifier(Gaussian())
+    assert hasattr(clf, "partial_fit")
+    assert not hasattr(GenerativeClassifier(KernelDensity()), "partial_fit")
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clone(clf).partial_fit(X, y)
+    for rows in np.array_split(np.arange(600), 6):
+        clf.partial_fit(X[rows], y[rows], classes=["a", "b"])
+    full = GenerativeClassifier(Gaussian()).fit(X, y)
+    np.testing.assert_array_equal(clf.class_count_, full.class_count_)
+    np.testing.assert_allclose(clf.predict_proba(X), full.predict_proba(X), rtol=1e-9)
+    np.testing.assert_allclose(clf.score_samples(X), full.score_samples(X), rtol=1e-10)
+    with pytest.raises(ValueError, match="not seen"):
+        clf.partial_fit(X[:5], ["c"] * 5)
+
+
+def test_incremental_trains_a_generative_classifier():
+    pytest.importorskip("dask_ml")
+    import dask.array as da
+    from dask_ml.wrappers import Incremental
+
+    from skgen.conditional import GenerativeClassifier
+
+    rng = np.random.RandomState(6)
+    X = rng.normal(size=(1000, 2))
+    y = (X[:, 1] > 0).astype(int)
+    inc = Incremental(GenerativeClassifier(Gaussian()))
+    inc.fit(da.from_array(X, chunks=(100, 2)), da.from_array(y, chunks=100),
+            classes=[0, 1])
+    full = GenerativeClassifier(Gaussian()).fit(X, y)
+    np.testing.assert_allclose(inc.estimator_.predict_proba(X), full.predict_proba(X),
+                               rtol=1e-9)
