@@ -7,6 +7,7 @@ from scipy import linalg
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseGenerative, ExactQuestionsMixin
+from ..utils import gen_batches_by_memory
 
 __all__ = ["Gaussian"]
 
@@ -230,7 +231,11 @@ class Gaussian(ExactQuestionsMixin, BaseGenerative):
     def _score_samples(self, X, y):
         if np.isnan(X).any():
             return mixture_score_missing(np.ones(1), self.mean_[None], self.covariance_[None], X)
-        return _gaussian_log_density_chol(X, self.mean_, self._chol)
+        out = np.empty(X.shape[0])
+        # (X - mean) and its whitened copy: bounded working memory per chunk
+        for rows in gen_batches_by_memory(X.shape[0], 3 * 8 * X.shape[1]):
+            out[rows] = _gaussian_log_density_chol(X[rows], self.mean_, self._chol)
+        return out
 
     def _marginal(self, cols):
         return _gaussian_like(self, self.mean_[cols], self.covariance_[np.ix_(cols, cols)])
