@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 from scipy.special import logsumexp
 
-from .base import _validate_given, get_likelihood_kind
+from .base import ConditionalSamplingWarning, _validate_given, get_likelihood_kind
 
 __all__ = ["ConditionalSamplingWarning", "importance_resample", "sample_given"]
 
@@ -23,10 +23,6 @@ N_PILOT = 2000
 MIN_ESS = 20.0
 #: Rows scored at once (proposals x rows).
 _SCORE_CHUNK = 200_000
-
-
-class ConditionalSamplingWarning(UserWarning):
-    """An approximate conditional draw rests on few effective proposals."""
 
 
 def sample_given(estimator, given, n_samples, rng):

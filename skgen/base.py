@@ -82,6 +82,7 @@ __all__ = [
     "LIKELIHOOD_KINDS",
     "BaseGenerative",
     "ConditionalMixin",
+    "ConditionalSamplingWarning",
     "ExactQuestionsMixin",
     "GenerativeMixin",
     "GenerativeTags",
@@ -121,6 +122,14 @@ def get_likelihood_kind(estimator):
     """
     kind = getattr(estimator, "likelihood_kind", "exact")
     return kind if kind in LIKELIHOOD_KINDS else "exact"
+
+
+class ConditionalSamplingWarning(UserWarning):
+    """An approximate ``sample(given=...)`` draw rests on few effective proposals.
+
+    Models without closed-form conditionals complete rows by importance
+    resampling; their ``given_ess_`` holds each row's effective sample size.
+    """
 
 
 class LikelihoodKindWarning(UserWarning):
