@@ -626,20 +626,23 @@ def _cv_log_likelihoods(Z, grid, kernel, fold, w=None, *, max_bytes=_CV_MAX_BYTE
                     S[g, cols] += torch.mv(K.T, W[rows])
     with np.errstate(divide="ignore"):
         log_S = np.log(S.numpy())
-    if kernel in _INFINITE_SUPPORT:  # underflowed sums: log-sum-exp per row
-        low = (S < _UNDERFLOW).any(0).numpy()
+    if kernel in _INFINITE_SUPPORT:  # underflowed sums: log-sum-exp where they did
+        low = (S < _UNDERFLOW).numpy()  # (m, n): only these pairs are recomputed
         for f in range(k):
-            idx = np.flatnonzero(low & (fold == f))
+            idx = np.flatnonzero(low.any(0) & (fold == f))
             train = torch.from_numpy(np.flatnonzero(fold != f))
-            log_w = W[train].log()
             for r in gen_batches_by_memory(idx.size, 16 * train.numel(), max_bytes=max_bytes):
-                rows = torch.from_numpy(idx[r])
+                rows = idx[r]
                 D2 = torch.cdist(T[rows], T[train]).square_()
-                buf = torch.empty_like(D2)
                 for g, h in enumerate(grid):
-                    M = torch.mul(D2, -0.5 / h**2, out=buf)
-                    M = _kernel_values(M, kernel, torch).add_(log_w)
-                    log_S[g, idx[r]] = torch.logsumexp(M, 1).numpy()
+                    sel = low[g, rows]
+                    if not sel.any():
+                        continue
+                    M = _kernel_values(D2[torch.from_numpy(sel)].mul_(-0.5 / h**2),
+                                       kernel, torch)
+                    top = M.amax(1, keepdim=True)
+                    total = torch.mv(M.sub_(top).exp_(), W[train])
+                    log_S[g, rows[sel]] = (total.log_() + top[:, 0]).numpy()
     fold_weight = np.bincount(fold, weights=w, minlength=k)
     log_p = (log_S - np.log(fold_weight.sum() - fold_weight)[fold]
              - _log_kernel_norm(kernel, d) - d * np.log(grid)[:, None])
