@@ -374,6 +374,9 @@ class DensityPipeline(Pipeline):
 
     def _fit_steps(self, X, y, **params):
         columns = X.columns.tolist() if isinstance(X, pd.DataFrame) else None
+        # missing cells are refused, as in score_samples: a step's log |det J|
+        # over the observed cells of a row is not available
+        check_array(_as_float64(X), dtype=None, ensure_all_finite=True, input_name="X")
         super().fit(_as_float64(X), y, **params)
         self._train_columns = columns
         steps = self._invertible_steps("fit")
@@ -620,6 +623,7 @@ class DensityPipeline(Pipeline):
         tags = super().__sklearn_tags__()
         if tags.estimator_type is None:
             tags.estimator_type = "density_estimator"
+        tags.input_tags.allow_nan = False  # see _fit_steps
         return tags
 
 
