@@ -8,6 +8,7 @@ components are reweighted by ``w_k N(a; mu_kA, S_kAA)``.
 """
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from scipy import linalg
 from scipy.special import logsumexp
 
@@ -176,6 +177,15 @@ def mixture_em_missing(X, weights, means, covs, *, covariance_type, reg_covar, m
     -------
     weights, means, covs, converged, n_iter, mean_log_likelihood
     """
+    # many small solves, one per pattern and component: BLAS threads only
+    # add synchronization (10x slower on a busy 2-core machine)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _mixture_em_missing(X, weights, means, covs, covariance_type=covariance_type,
+                                   reg_covar=reg_covar, max_iter=max_iter, tol=tol)
+
+
+def _mixture_em_missing(X, weights, means, covs, *, covariance_type, reg_covar, max_iter,
+                        tol):
     n, d = X.shape
     k = weights.size
     groups = [(rows, np.flatnonzero(obs), np.flatnonzero(~obs))
