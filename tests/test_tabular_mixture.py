@@ -326,3 +326,31 @@ def test_sample_given_completes_rows_and_keeps_what_is_given(customers, fitted):
     pd.testing.assert_frame_equal(out.where(kept), given.where(kept), check_dtype=False)
     with pytest.raises(ValueError, match="probability zero"):
         fitted.conditional({"segment": "budget", "visits": -3})
+
+
+# ---------------------------------------------------------------- streaming
+def test_partial_fit_over_ten_chunks_comes_within_002_nat_of_fit():
+    df = make_customer_table(10000, missing_rate=0.1, random_state=0)
+    test = make_customer_table(5000, random_state=1)
+    full = TabularMixture(n_components=6, random_state=0).fit(df)
+    streamed = TabularMixture(n_components=6, random_state=0)
+    for chunk in np.array_split(np.arange(len(df)), 10):
+        streamed.partial_fit(df.iloc[chunk])
+    assert streamed.n_rows_seen_ == len(df)
+    assert streamed.score(test) == pytest.approx(full.score(test), abs=0.02)
+    assert streamed.sufficient_statistics_["n"].sum() == pytest.approx(len(df))
+
+
+def test_partial_fit_refuses_rows_the_first_chunk_made_impossible():
+    df = make_customer_table(2000, random_state=0)
+    model = TabularMixture(n_components=3, random_state=0).partial_fit(df.iloc[:1000])
+    weights = model.weights_.copy()
+    later = df.iloc[1000:1010].copy()
+    later["channel"] = later["channel"].cat.add_categories(["fax"])
+    later.iloc[0, later.columns.get_loc("channel")] = "fax"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        with pytest.raises(ValueError, match="impossible under the model fixed by the first"):
+            model.partial_fit(later)
+    np.testing.assert_array_equal(model.weights_, weights)
+    assert model.n_rows_seen_ == 1000

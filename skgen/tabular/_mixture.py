@@ -20,6 +20,11 @@ __all__ = ["TabularMixture"]
 _LOG_2PI = np.log(2 * np.pi)
 #: Candidate numbers of components of ``n_components="auto"``, tried in order.
 _AUTO_LADDER = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+#: Widest range of integers (max - min + 1) that ``counts="auto"`` may model
+#: as categorical: codes and small scales (cylinders, ratings, model years).
+#: A categorical count gives probability zero outside its training range, so
+#: wider count columns keep a distribution over every integer.
+_MAX_CATEGORICAL_SPAN = 12
 #: Variance floor of a continuous column in a component, as a share of the
 #: column's variance: keeps a component from collapsing onto one value.
 _VARIANCE_FLOOR = 1e-3
@@ -72,6 +77,15 @@ def _categorical_bic(values, counts, alpha):
     return -2 * log_l + (size - 1) * np.log(n)
 
 
+def _add_statistics(a, b):
+    """The sum of two sets of sufficient statistics (``_statistics``)."""
+    out = {"n": a["n"] + b["n"], "discrete": [x + y for x, y in zip(a["discrete"],
+                                                                   b["discrete"])]}
+    for key in ("cont", "poisson", "int"):
+        out[key] = tuple(x + y for x, y in zip(a[key], b[key]))
+    return out
+
+
 class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
     """Mixture of products of per-column distributions for mixed-type tables.
 
@@ -117,9 +131,9 @@ class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
         probability zero, with a warning). ``"auto"`` chooses per column
         the lowest BIC of the column alone among a three-component Poisson
         mixture, a three-component discretized-normal mixture and, for
-        ranges of at most 50 integers, the categorical: event counts come
-        out Poisson, years or numbers of cylinders categorical, weights in
-        pounds discretized normal.
+        ranges of at most 12 integers, the categorical: event counts come
+        out Poisson, numbers of cylinders or model years categorical,
+        weights in pounds discretized normal.
     alpha : float, default=0.5
         Pseudo-count added to every category (and to both values of a
         boolean) in each component: keeps probabilities away from zero.
@@ -168,6 +182,11 @@ class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
         EM iterations of the kept run.
     converged_ : bool
         Whether EM met ``tol`` before ``max_iter``.
+    sufficient_statistics_ : dict
+        After :meth:`partial_fit`: the expected sufficient statistics of the
+        rows seen so far.
+    n_rows_seen_ : int
+        After :meth:`partial_fit`: the number of rows seen so far.
     n_features_in_ : int
         Number of columns.
     feature_names_in_ : ndarray of str
@@ -192,7 +211,7 @@ class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
     >>> synthetic.dtypes.astype(str).tolist()
     ['category', 'boolean', 'Int64', 'float64', 'category']
     >>> round(model.score(df), 2)
-    -4.71
+    -7.18
     """
 
     likelihood_kind = "exact"
@@ -224,7 +243,9 @@ class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
 
     # ----------------------------------------------------------------- fit
     def _fit(self, Z, y):
+        self.__dict__.pop("sufficient_statistics_", None)  # a new fit starts a new stream
         self._set_columns(Z)
+        self._set_references(Z)
         rng = check_random_state(self.random_state)
         if self.n_components == "auto":
             best, rises, previous = None, 0, np.inf
@@ -255,6 +276,88 @@ class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
                 stacklevel=3)
         return self
 
+    def partial_fit(self, X, y=None):
+        """Update the mixture with one more chunk of rows (incremental EM).
+
+        The first call fits the model on its chunk as ``fit`` does: the
+        schema (categories, count ranges), the column distributions and the
+        number of components are fixed then, so the first chunk should show
+        every category (or give the column a pandas ``Categorical`` with all
+        of them). Each later call runs EM on the new rows with the sufficient
+        statistics of the earlier chunks kept fixed, then adds the new rows'
+        statistics to them. Missing cells are marginalized as in ``fit``.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            A chunk of rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TabularMixture
+
+        Raises
+        ------
+        ValueError
+            When the chunk holds values the first chunk made impossible (an
+            unseen category, a count outside a categorical count's range).
+
+        Examples
+        --------
+        >>> from skgen.datasets import make_customer_table
+        >>> from skgen.tabular import TabularMixture
+        >>> df = make_customer_table(4000, random_state=0)
+        >>> model = TabularMixture(n_components=6, random_state=0)
+        >>> for start in range(0, 4000, 1000):
+        ...     model = model.partial_fit(df.iloc[start:start + 1000])
+        >>> model.n_rows_seen_
+        4000
+        """
+        if not hasattr(self, "sufficient_statistics_"):
+            self.fit(X)
+            Z = self._validate_X(X, reset=False)
+            onehot = self._one_hot(Z)
+            log_joint = self._log_joint(Z, self._params(), onehot)
+            resp = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
+            self.sufficient_statistics_ = self._statistics(Z, resp, onehot)
+            self.n_rows_seen_ = Z.shape[0]
+            return self
+        backup = dict(self.__dict__)
+        try:
+            self._partial_fit(self._validate_X(X, reset=False))
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(backup)
+            raise
+        return self
+
+    def _partial_fit(self, Z):
+        self._restore_columns()
+        onehot = self._one_hot(Z)
+        past = self.sufficient_statistics_
+        params, previous = self._params(), -np.inf
+        for _ in range(self.max_iter):
+            log_joint = self._log_joint(Z, params, onehot)
+            log_norm = logsumexp(log_joint, axis=1)
+            if not np.all(np.isfinite(log_norm)):
+                raise ValueError(
+                    f"{int(np.sum(~np.isfinite(log_norm)))} rows of this chunk are "
+                    "impossible under the model fixed by the first chunk (a category "
+                    "or count value it never saw); include them in the first chunk."
+                )
+            stats = _add_statistics(past, self._statistics(
+                Z, np.exp(log_joint - log_norm[:, None]), onehot))
+            params = self._params_from(stats)
+            ll = float(np.mean(log_norm))
+            if ll - previous < self.tol:
+                break
+            previous = ll
+        self._set_params(params)
+        self.sufficient_statistics_ = stats
+        self.n_rows_seen_ += Z.shape[0]
+
     def _set_columns(self, Z):
         """Column positions of each type, and each continuous column's distribution."""
         self._cont = self._columns_of("continuous")
@@ -277,7 +380,7 @@ class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
                 bic = {"discretized_normal": _one_dimensional_fit(values, counts, "normal")}
                 if values[0] >= 0:
                     bic["poisson"] = _one_dimensional_fit(values, counts, "poisson")
-                if span <= 50:
+                if span <= _MAX_CATEGORICAL_SPAN:
                     bic["categorical"] = _categorical_bic(values, counts, self.alpha)
                 model = min(bic, key=bic.get)
             models.append(model)
@@ -396,49 +499,62 @@ class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
 
     def _m_step(self, Z, resp, onehot):
         """Weighted maximum-likelihood (MAP for probabilities) parameters."""
-        n, k = resp.shape
-        nk = resp.sum(axis=0)
-        params = {"weights": (nk + 1e-10) / (n + k * 1e-10)}
-        X, _ = self._continuous_values(Z)
-        params["means"], params["variances"] = self._weighted_moments(X, resp)
-        if len(self._poisson):
-            C = Z[:, self._poisson]
-            observed = ~np.isnan(C)
-            weight = resp.T @ observed
-            total = resp.T @ np.where(observed, C, 0.0)
-            overall = np.nanmean(C, axis=0)
-            params["rates"] = np.maximum((total + 1e-6 * overall) / (weight + 1e-6), 1e-8)
-        else:
-            params["rates"] = np.zeros((k, 0))
+        return self._params_from(self._statistics(Z, resp, onehot))
+
+    def _set_references(self, Z):
+        """Centre and scale of each numeric column (of the first data seen): the
+        origin of the moment sums and the unit of the variance floor."""
+        refs = {}
+        for key, X in (("cont", self._continuous_values(Z)[0]),
+                       ("poisson", Z[:, self._poisson]), ("int", Z[:, self._integer])):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+                mean, var = np.nanmean(X, axis=0), np.nanvar(X, axis=0)
+            refs[key] = (np.nan_to_num(mean), np.where(var > 0, var, 1.0))
+        self._references = refs
+
+    def _statistics(self, Z, resp, onehot):
+        """Expected sufficient statistics of rows ``Z`` under responsibilities
+        ``resp``: sums that add up over chunks of rows (``partial_fit``)."""
+        stats = {"n": resp.sum(axis=0)}
+        groups = (("cont", self._continuous_values(Z)[0]), ("poisson", Z[:, self._poisson]),
+                  ("int", Z[:, self._integer]))
+        for key, X in groups:
+            observed = ~np.isnan(X)
+            centered = np.where(observed, X - self._references[key][0], 0.0)
+            stats[key] = (resp.T @ observed, resp.T @ centered, resp.T @ centered**2)
+        stats["discrete"] = [resp.T @ codes for codes in onehot]
+        return stats
+
+    def _params_from(self, stats):
+        """Parameters maximizing the likelihood (MAP for probabilities) given the
+        sufficient statistics."""
+        nk = stats["n"]
+        k = nk.size
+        params = {"weights": (nk + 1e-10) / (nk.sum() + k * 1e-10)}
+
+        def moments(key):
+            weight, first, second = stats[key]
+            centre, scale = self._references[key]
+            weight = weight + 1e-10
+            shift = first / weight  # mean - centre
+            variance = (second + 1e-10 * scale) / weight - shift**2
+            return centre + shift, np.maximum(variance, 0.0) + _VARIANCE_FLOOR * scale
+
+        params["means"], params["variances"] = moments("cont")
+        rates, _ = moments("poisson")
+        params["rates"] = np.maximum(rates, 1e-8)
         # a rounded normal: the continuous moments less Sheppard's 1/12 (an
         # approximate M-step; the likelihood itself is exact)
-        means, variances = self._weighted_moments(Z[:, self._integer], resp)
+        means, variances = moments("int")
         params["integer_means"] = means
         params["integer_variances"] = np.maximum(variances - 1 / 12, 0.05)
         probabilities = []
-        for codes in onehot:
-            counts = resp.T @ codes + self.alpha + 1e-10
+        for counts in stats["discrete"]:
+            counts = counts + self.alpha + 1e-10
             probabilities.append(counts / counts.sum(axis=1, keepdims=True))
         params["probabilities"] = probabilities
         return params
-
-    @staticmethod
-    def _weighted_moments(X, resp):
-        """Per component and column: mean and variance of the observed cells."""
-        k = resp.shape[1]
-        if X.shape[1] == 0:
-            return np.zeros((k, 0)), np.zeros((k, 0))
-        observed = ~np.isnan(X)
-        X0 = np.where(observed, X, 0.0)
-        overall_mean = np.nanmean(X, axis=0)
-        overall_var = np.nanvar(X, axis=0)
-        scale = np.where(overall_var > 0, overall_var, 1.0)
-        weight = resp.T @ observed + 1e-10
-        mean = (resp.T @ X0 + 1e-10 * overall_mean) / weight
-        centered = np.where(observed, X - overall_mean, 0.0)
-        second = (resp.T @ centered**2 + 1e-10 * scale) / weight
-        variance = second - (mean - overall_mean) ** 2
-        return mean, np.maximum(variance, 0.0) + _VARIANCE_FLOOR * scale
 
     # ----------------------------------------------------------- density
     def _log_joint(self, Z, params, onehot=None):
