@@ -119,9 +119,10 @@ for text in ["LATIN SMALL LETTER A", "LETTER SMALL LATIN A", "LATNI SMLAL LTETER
     print(f"log p({text!r}) = {lm.score_samples([text])[0]:.1f} nats")
 
 # %%
-# The model puts real names far ahead of the same words shuffled, and those
-# far ahead of the same letters scrambled; on real names it beats both
-# exact baselines by a wide margin.
+# The model ranks real names ahead of the same words shuffled, and both far
+# ahead of the same letters scrambled, which it finds even less likely than
+# uniform guessing would; on real names it beats both exact baselines by a
+# wide margin.
 #
 # Learning curve and bits per character
 # -------------------------------------
