@@ -28,4 +28,4 @@ bench: $(VENV)/.installed
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) docs/_build docs/generated *.egg-info
+	rm -rf $(VENV) docs/_build docs/generated docs/auto_examples *.egg-info

@@ -191,6 +191,7 @@ sphinx_gallery_conf = {
 API_MODULES = [
     "skgen.base",
     "skgen.classical",
+    "skgen.tabular",
     "skgen.datasets",
     "skgen.metrics",
     "skgen.testing",
@@ -200,7 +201,10 @@ API_MODULES = [
     "skgen.pipeline",
     "skgen.preprocessing",
     "skgen.conditional",
+    "skgen.impute",
+    "skgen.outlier",
     "skgen.io",
+    "skgen.cli",
     "skgen.nn",
     "skgen.flows",
     "skgen.autoregressive",

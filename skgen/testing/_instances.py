@@ -9,6 +9,8 @@ from ..utils import all_estimators
 
 __all__ = ["TEST_PARAMS", "estimator_test_instances"]
 
+_TINY_NET = {"hidden_sizes": (16, 16), "max_epochs": 3, "random_state": 0}
+
 #: Constructor keyword arguments that make each estimator quick to fit in the
 #: common tests, keyed by class name. An estimator that is missing here is
 #: built with its defaults (plus ``random_state=0`` when it has that
@@ -16,8 +18,6 @@ __all__ = ["TEST_PARAMS", "estimator_test_instances"]
 #: ``batch_size``, tiny networks) so that the whole battery stays fast.
 #: Values are deep-copied for each instance, so estimators given here are
 #: never shared between tests.
-_TINY_NET = {"hidden_sizes": (16, 16), "max_epochs": 3, "random_state": 0}
-
 TEST_PARAMS = {
     # classical and wrappers
     "DensityPipeline": {"steps": [("scale", StandardScaler()), ("density", Gaussian())]},
