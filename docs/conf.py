@@ -204,6 +204,7 @@ API_MODULES = [
     "skgen.impute",
     "skgen.outlier",
     "skgen.io",
+    "skgen.config",
     "skgen.cli",
     "skgen.nn",
     "skgen.flows",

@@ -40,6 +40,7 @@ from .base import (
     get_likelihood_kind,
     is_conditional,
 )
+from .utils import gen_batches_by_memory
 
 __all__ = ["GenerativeClassifier", "log_likelihood_scorer"]
 
@@ -344,6 +345,11 @@ class GenerativeClassifier(ConditionalMixin, ClassifierMixin, BaseGenerative):
         jll = np.column_stack([est.score_samples(X) for est in self.estimators_])
         return jll + self._log_priors()
 
+    def _row_chunks(self, X):
+        """Slices of rows for which a few ``(rows, n_classes)`` float64 arrays fit
+        skgen.config's budget (each class's density chunks its own work)."""
+        return gen_batches_by_memory(X.shape[0], 8 * 4 * len(self.estimators_))
+
     def _refuse_incomparable(self, what):
         kind = self.likelihood_kind
         if kind in ("unnormalized", "none"):
@@ -388,12 +394,14 @@ class GenerativeClassifier(ConditionalMixin, ClassifierMixin, BaseGenerative):
         check_is_fitted(self)
         self._refuse_incomparable("predict_log_proba")
         X = self._validate_X(X, reset=False)
-        jll = self._joint_log_likelihood(X)
-        log_px = logsumexp(jll, axis=1, keepdims=True)
-        out = np.empty_like(jll)
-        ok = np.isfinite(log_px[:, 0])
-        out[ok] = jll[ok] - log_px[ok]
-        out[~ok] = self._log_priors()
+        out = np.empty((X.shape[0], len(self.estimators_)))
+        for rows in self._row_chunks(X):
+            jll = self._joint_log_likelihood(X[rows])
+            log_px = logsumexp(jll, axis=1, keepdims=True)
+            ok = np.isfinite(log_px[:, 0])
+            jll[ok] -= log_px[ok]
+            jll[~ok] = self._log_priors()
+            out[rows] = jll
         return out
 
     def predict_proba(self, X):
@@ -431,7 +439,10 @@ class GenerativeClassifier(ConditionalMixin, ClassifierMixin, BaseGenerative):
     def _score_samples(self, X, y):
         if y is None:
             self._refuse_incomparable("score_samples(X) without y (the marginal p(x))")
-            return logsumexp(self._joint_log_likelihood(X), axis=1)
+            out = np.empty(X.shape[0])
+            for rows in self._row_chunks(X):
+                out[rows] = logsumexp(self._joint_log_likelihood(X[rows]), axis=1)
+            return out
         index = self._label_indices(y)
         out = np.empty(X.shape[0], dtype=np.float64)
         for k in np.unique(index):

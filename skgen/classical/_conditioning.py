@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 from scipy import linalg
 from scipy.special import logsumexp
 
+from ..utils import gen_batches_by_memory
 from ._gaussian import _gaussian_log_density_chol
 
 _EPS = 10 * np.finfo(np.float64).eps
@@ -102,9 +103,17 @@ def mixture_score_missing(weights, means, covs, X):
     out = np.empty(X.shape[0])
     for rows, observed in missing_patterns(X):
         A = np.flatnonzero(observed)
-        out[rows] = logsumexp(mixture_log_joint(weights, means, covs, A, X[np.ix_(rows, A)]),
-                              axis=1)
+        for chunk in gen_batches_by_memory(rows.size, _row_bytes(weights.size, A.size)):
+            part = rows[chunk]
+            out[part] = logsumexp(
+                mixture_log_joint(weights, means, covs, A, X[np.ix_(part, A)]), axis=1)
     return out
+
+
+def _row_bytes(k, d):
+    """Working memory per row of ``mixture_log_joint`` and a softmax over its
+    ``k`` columns: a few ``(rows, k)`` and ``(rows, d)`` float64 arrays."""
+    return 8 * (6 * k + 4 * d)
 
 
 def mixture_conditional(weights, means, covs, A, B, a):
@@ -138,11 +147,15 @@ def mixture_sample_given(weights, means, covs, A, B, a, rng):
     -------
     ndarray of shape (m, len(B))
     """
-    log_joint = mixture_log_joint(weights, means, covs, A, a)
-    resp = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
+    # the draws first, so that the chunks of rows below do not change them
     u = rng.uniform(size=(a.shape[0], 1))
-    labels = np.minimum((np.cumsum(resp, axis=1) < u).sum(axis=1), weights.size - 1)
     z = rng.standard_normal(size=(a.shape[0], B.size))
+    labels = np.empty(a.shape[0], dtype=np.intp)
+    for rows in gen_batches_by_memory(a.shape[0], _row_bytes(weights.size, A.size)):
+        log_joint = mixture_log_joint(weights, means, covs, A, a[rows])
+        resp = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
+        labels[rows] = np.minimum((np.cumsum(resp, axis=1) < u[rows]).sum(axis=1),
+                                  weights.size - 1)
     out = np.empty_like(z)
     for j in np.unique(labels):
         rows = labels == j

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 from ..base import BaseGenerative, ExactQuestionsMixin
-from ..utils import gen_batches_by_memory
+from ..utils import chunk_rows, gen_batches_by_memory
 
 __all__ = ["KernelDensity"]
 
@@ -22,9 +22,13 @@ _INFINITE_SUPPORT = ("gaussian", "exponential")
 
 # Blocks of query rows x training rows evaluated at once: at most 512K float64
 # (4 MiB), small enough to stay in cache, big enough that Python overhead is
-# negligible. With fewer training rows a block holds more query rows.
+# negligible. With fewer training rows a block holds more query rows. A smaller
+# working_memory (skgen.config) shrinks the blocks further.
 _QUERY_CHUNK = 256
 _TRAIN_CHUNK = 2048
+# float64 arrays of a block's size alive at once while scoring (the product
+# buffer, the kernel values and their weighted or shifted copies).
+_BLOCK_COPIES = 4
 
 # A row whose plain kernel sum falls below this is recomputed with a running
 # maximum (log-sum-exp), so that it never underflows.
@@ -199,8 +203,11 @@ class _Scorer:
         self.w = None if weights is None else torch.from_numpy(weights)
         self.log_w = None if weights is None else torch.from_numpy(np.log(weights))
         self.log_total = math.log(self.T.shape[0] if weights is None else weights.sum())
-        block = _QUERY_CHUNK * _TRAIN_CHUNK
-        self.query_chunk = max(_QUERY_CHUNK, block // min(self.T.shape[0], _TRAIN_CHUNK))
+        # entries per block: the cache-sized default, or fewer within the budget
+        block = chunk_rows(8 * _BLOCK_COPIES, max_rows=_QUERY_CHUNK * _TRAIN_CHUNK)
+        self.train_chunk = min(_TRAIN_CHUNK, block)
+        self.query_chunk = max(min(_QUERY_CHUNK, block // self.train_chunk),
+                               block // min(self.T.shape[0], self.train_chunk))
         self.buffer = torch.empty(block, dtype=torch.float64)
 
     def augment(self, X):
@@ -216,9 +223,9 @@ class _Scorer:
         ``q`` are augmented query rows; with ``direct_rows`` (raw query
         coordinates) distances are computed from differences instead.
         """
-        torch, d = self.torch, self.d
-        for j in range(0, self.T.shape[0], _TRAIN_CHUNK):
-            t = self.T[j : j + _TRAIN_CHUNK]
+        torch, d, step = self.torch, self.d, self.train_chunk
+        for j in range(0, self.T.shape[0], step):
+            t = self.T[j : j + step]
             if direct_rows is None:
                 M = self.buffer[: q.shape[0] * t.shape[0]].view(q.shape[0], t.shape[0])
                 torch.mm(q, t.T, out=M)
@@ -227,16 +234,16 @@ class _Scorer:
             else:  # distances from differences of the raw coordinates
                 dist = torch.cdist(
                     direct_rows,
-                    self.X_raw[j : j + _TRAIN_CHUNK],
+                    self.X_raw[j : j + step],
                     compute_mode="donot_use_mm_for_euclid_dist",
                 )
                 M = dist.div_(self.h).square_().mul_(-0.5)
             vals = _kernel_values(M, self.kernel, torch)
             if self.w is not None:  # weighted sum: log w added, or w multiplied
                 if self.kernel in _INFINITE_SUPPORT:
-                    vals = vals.add_(self.log_w[j : j + _TRAIN_CHUNK])
+                    vals = vals.add_(self.log_w[j : j + step])
                 else:
-                    vals = vals * self.w[j : j + _TRAIN_CHUNK]
+                    vals = vals * self.w[j : j + step]
             yield vals
 
     def log_sum_fast(self, q):
@@ -986,12 +993,16 @@ class KernelDensity(ExactQuestionsMixin, BaseGenerative):
         cov = H[np.ix_(B, B)] - regression @ H[np.ix_(A, B)]
         return chol, regression, 0.5 * (cov + cov.T)
 
-    def _log_bump_weights(self, chol, A, a):
-        """``log w_j N(a_i; x_jA, H_AA)`` up to a constant per row, shape ``(m, n)``."""
+    def _log_bump_weights(self, chol, A, a, zx=None):
+        """``log w_j N(a_i; x_jA, H_AA)`` up to a constant per row, shape ``(m, n)``.
+
+        ``zx``: the whitened training rows ``chol^-1 x_jA``, when already computed.
+        """
         from scipy import linalg
 
         za = linalg.solve_triangular(chol, a.T, lower=True).T
-        zx = linalg.solve_triangular(chol, self._fit_X[:, A].T, lower=True).T
+        if zx is None:
+            zx = linalg.solve_triangular(chol, self._fit_X[:, A].T, lower=True).T
         sq = (np.sum(za**2, 1)[:, None] + np.sum(zx**2, 1)[None, :] - 2 * za @ zx.T)
         out = -0.5 * np.maximum(sq, 0.0)
         w = getattr(self, "_fit_weights", None)
@@ -1010,15 +1021,24 @@ class KernelDensity(ExactQuestionsMixin, BaseGenerative):
         return _mixture_like(self, weights, means, covs)
 
     def _sample_given_pattern(self, A, B, a, rng):
+        from scipy import linalg
+
         chol, regression, cov = self._bump_conditional(A, B)
         cov_chol = np.linalg.cholesky(cov)
+        n = self._fit_X.shape[0]
+        zx = linalg.solve_triangular(chol, self._fit_X[:, A].T, lower=True).T
+        # the draws first, so that the chunks of rows below do not change them
+        u = rng.uniform(size=(a.shape[0], 1))
+        z = rng.standard_normal(size=(a.shape[0], B.size))
         out = np.empty((a.shape[0], B.size))
-        for i in range(0, a.shape[0], _QUERY_CHUNK):
-            rows = slice(i, i + _QUERY_CHUNK)
-            log_w = self._log_bump_weights(chol, A, a[rows])
-            j = np.argmax(log_w + rng.gumbel(size=log_w.shape), axis=1)  # j ~ weights
+        # (rows, n) weights: a few float64 copies per row, within skgen.config's budget
+        for rows in gen_batches_by_memory(a.shape[0], 8 * 4 * n):
+            log_w = self._log_bump_weights(chol, A, a[rows], zx)
+            top = log_w.max(axis=1, keepdims=True)
+            cdf = np.cumsum(np.exp(log_w - np.where(np.isfinite(top), top, 0.0)), axis=1)
+            j = np.minimum((cdf < u[rows] * cdf[:, -1:]).sum(axis=1), n - 1)  # j ~ weights
             mean = self._fit_X[j][:, B] + (a[rows] - self._fit_X[j][:, A]) @ regression.T
-            out[rows] = mean + rng.standard_normal(size=mean.shape) @ cov_chol.T
+            out[rows] = mean + z[rows] @ cov_chol.T
         return out
 
     def _score_samples(self, X, y):

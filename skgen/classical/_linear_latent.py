@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..base import BaseGenerative, ExactQuestionsMixin, LatentMixin
+from ..utils import gen_batches_by_memory
 from ._conditioning import gaussian_conditional, mixture_sample_given, mixture_score_missing
 
 __all__ = ["FactorAnalysis", "ProbabilisticPCA"]
@@ -126,7 +127,11 @@ class _LinearGaussianLatent(ClassNamePrefixFeaturesOutMixin, ExactQuestionsMixin
         if np.isnan(X).any():
             return mixture_score_missing(np.ones(1), self.mean_[None],
                                          self.get_covariance()[None], X)
-        return score(X)
+        # centred, projected and residual copies of each chunk of rows
+        out = np.empty(X.shape[0])
+        for rows in gen_batches_by_memory(X.shape[0], 8 * 5 * X.shape[1]):
+            out[rows] = score(X[rows])
+        return out
 
     def _conditional(self, A, B, a):
         from ._gaussian import _gaussian_like, Gaussian

@@ -7,6 +7,7 @@ from sklearn import mixture as _sk_mixture
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseGenerative, ExactQuestionsMixin
+from ..utils import gen_batches_by_memory
 from ._conditioning import (
     check_observed_columns,
     mixture_conditional,
@@ -205,7 +206,22 @@ class GaussianMixture(ExactQuestionsMixin, BaseGenerative):
     def _score_samples(self, X, y):
         if np.isnan(X).any():
             return mixture_score_missing(*self._gaussian_parameters(), X)
-        return self.mixture_.score_samples(X)
+        # scikit-learn's scorer builds several (rows, n_components) and
+        # (rows, n_features) arrays: chunks of rows within skgen.config's budget
+        k, d = self.weights_.size, X.shape[1]
+        out = np.empty(X.shape[0])
+        for rows in gen_batches_by_memory(X.shape[0], 8 * (8 * k + 4 * d)):
+            out[rows] = self.mixture_.score_samples(X[rows])
+        return out
+
+    def _information_criterion(self, X, name):
+        """``-2 log L + penalty``: scikit-learn's ``bic``/``aic`` on chunked scores."""
+        X = self._validate_X(X, reset=False)
+        if np.isnan(X).any():  # scikit-learn's criteria refuse missing values, with its error
+            return getattr(self.mixture_, name)(X)
+        n = X.shape[0]
+        penalty = self.mixture_._n_parameters() * (np.log(n) if name == "bic" else 2)
+        return -2 * self._score_samples(X, None).mean() * n + penalty
 
     def _gaussian_parameters(self):
         return self.weights_, self.means_, _full_covariances(self.mixture_)
@@ -240,7 +256,7 @@ class GaussianMixture(ExactQuestionsMixin, BaseGenerative):
         -------
         bic : float
         """
-        return self.mixture_.bic(self._validate_X(X, reset=False))
+        return self._information_criterion(X, "bic")
 
     def aic(self, X):
         """Akaike information criterion on ``X`` (lower is better).
@@ -253,4 +269,4 @@ class GaussianMixture(ExactQuestionsMixin, BaseGenerative):
         -------
         aic : float
         """
-        return self.mixture_.aic(self._validate_X(X, reset=False))
+        return self._information_criterion(X, "aic")

@@ -10,6 +10,8 @@ import math
 import numpy as np
 import torch
 
+from ..utils import chunk_rows
+
 __all__ = [
     "Proposal",
     "annealed_importance_log_normalizer",
@@ -137,10 +139,16 @@ class Proposal:
         z_base = self.base_scale * torch.randn(n_base, d, generator=generator, **opts)
         return z_kde, z_base
 
-    def log_density(self, z, chunk=4096):
-        """``log q(z)``, shape ``(n,)``."""
+    def log_density(self, z, chunk=None):
+        """``log q(z)``, shape ``(n,)``, in chunks of ``chunk`` rows.
+
+        By default at most 4096 rows, fewer when the ``(rows, m)`` distances
+        and their kernel values would exceed skgen.config's ``working_memory``.
+        """
         ref, h = self.reference, self.bandwidth
         d = ref.shape[1]
+        if chunk is None:
+            chunk = chunk_rows(3 * ref.element_size() * ref.shape[0], max_rows=4096)
         out = []
         for i in range(0, z.shape[0], chunk):
             zb = z[i:i + chunk]

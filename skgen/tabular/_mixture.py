@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseGenerative, ExactQuestionsMixin
+from ..utils import gen_batches_by_memory
 from ._base import TabularMixin
 
 __all__ = ["TabularMixture"]
@@ -625,7 +626,18 @@ class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
     def _score_samples(self, Z, y):
         self._restore_columns()
         self._warn_impossible_counts(Z)
-        return logsumexp(self._log_joint(Z, self._params()), axis=1)
+        out = np.empty(Z.shape[0])
+        for rows in self._row_chunks(Z):
+            out[rows] = logsumexp(self._log_joint(Z[rows], self._params()), axis=1)
+        return out
+
+    def _row_chunks(self, Z):
+        """Slices of rows whose ``_log_joint`` temporaries fit skgen.config's budget:
+        a few ``(rows, n_components)`` and ``(rows, n_columns)`` float64 arrays, and
+        the one-hot codes of the categories."""
+        n_codes = sum(p.shape[1] for p in self.probabilities_)
+        row_bytes = 8 * (6 * len(self.weights_) + 4 * Z.shape[1] + n_codes)
+        return gen_batches_by_memory(Z.shape[0], row_bytes)
 
     def _warn_impossible_counts(self, Z):
         """Warn, by column, about counts the model gives probability zero."""
@@ -723,9 +735,12 @@ class TabularMixture(ExactQuestionsMixin, TabularMixin, BaseGenerative):
         check_is_fitted(self)
         Z = self._validate_X(X, reset=False)
         self._restore_columns()
-        log_joint = self._log_joint(Z, self._params())
-        with np.errstate(invalid="ignore"):
-            return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
+        out = np.empty((Z.shape[0], len(self.weights_)))
+        for rows in self._row_chunks(Z):
+            log_joint = self._log_joint(Z[rows], self._params())
+            with np.errstate(invalid="ignore"):
+                out[rows] = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
+        return out
 
     def predict(self, X):
         """The most probable component of each row (missing cells skipped).
