@@ -40,6 +40,11 @@ TRANSFORMS = {
                                                       context_features=c),
     "autoregressive-affine": lambda d, c: AutoregressiveTransform(d, Affine(), (8, 8),
                                                                   context_features=c),
+    # scaled on [-0.5, 0.5] only: rows of 1.5 N(0, 1) fall on both sides
+    "coupling-affine-tails": lambda d, c: CouplingTransform(
+        d, [1, 2], Affine(tail_bound=0.5), (8,), context_features=c),
+    "autoregressive-affine-tails": lambda d, c: AutoregressiveTransform(
+        d, Affine(tail_bound=0.5), (8, 8), context_features=c),
     "autoregressive-spline": lambda d, c: AutoregressiveTransform(d, SPLINE, (8,),
                                                                   context_features=c),
     "autoregressive-spline-reordered": lambda d, c: AutoregressiveTransform(
@@ -315,12 +320,16 @@ def test_block_scorer_computes_the_flow(name, context):
                                    rtol=1e-10, atol=1e-10)
 
 
-def test_flows_start_as_the_identity():
-    # zero-initialized last layers: before training the flow is the standardized normal
-    X = np.random.RandomState(0).normal(size=(200, 2)) * [1.0, 3.0] + 5
-    est = NSF(max_epochs=1, learning_rate=1e-12, random_state=0).fit(X)
-    expected = Gaussian(covariance_type="diag", reg_covar=0).fit(X).score_samples(X)
-    np.testing.assert_allclose(est.score_samples(X), expected, rtol=1e-4)
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_flows_start_as_the_gaussian(name):
+    # zero-initialized last layers: before training the flow is the identity on
+    # whitened features, the full-covariance Gaussian of the data (500 rows in
+    # 2-D determine it: no shrinkage), and on standardized ones the diagonal one
+    X = np.random.RandomState(0).normal(size=(500, 2)) @ [[1.0, 0.0], [1.5, 3.0]] + 5
+    for whiten, covariance_type in [(True, "full"), (False, "diag")]:
+        est = FLOWS[name](whiten=whiten, max_epochs=1, learning_rate=1e-12).fit(X)
+        expected = Gaussian(covariance_type=covariance_type, reg_covar=0).fit(X)
+        np.testing.assert_allclose(est.score_samples(X), expected.score_samples(X), rtol=1e-4)
 
 
 # ------------------------------------------------------------ conditional

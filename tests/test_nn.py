@@ -423,3 +423,44 @@ def test_small_data_gets_several_steps_per_epoch():
     assert set(est.steps_per_epoch_.values()) == {8}  # 128 training rows, batches of 16
     big = _CountSteps(random_state=0, batch_size=64, max_epochs=2).fit(_data(400))
     assert set(big.steps_per_epoch_.values()) == {5}  # a batch that fits is kept
+
+
+class _WhitenedGaussNet(DiagGaussianNet):
+    _whiten = True
+
+
+def test_whitening_is_the_full_gaussian_when_the_rows_determine_it():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(2000, 3)) @ [[1.0, 0.5, 0.0], [0.0, 2.0, -1.0], [0.0, 0.0, 0.1]] + 7
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    L = nn_base._whitening(Z)
+    assert np.array_equal(L, np.tril(L)) and np.all(np.diag(L) > 0)  # keeps the column order
+    np.testing.assert_allclose(L @ L.T, np.corrcoef(X, rowvar=False), atol=1e-5)
+    # an untrained identity network on whitened rows is that Gaussian, Jacobian included
+    est = _WhitenedGaussNet(random_state=0, max_epochs=1, learning_rate=1e-12).fit(X)
+    with torch.no_grad():
+        est.module_.mean.zero_()  # N(0, I) in whitened units
+    expected = stats.multivariate_normal(X.mean(axis=0), np.cov(X, rowvar=False, bias=True))
+    # (up to the 1e-6 ridge of the correlation matrix)
+    np.testing.assert_allclose(est.score_samples(X), expected.logpdf(X), rtol=1e-3)
+    np.testing.assert_allclose(est._unstandardize(est._standardize_X(X)), X, rtol=1e-12)
+    cov = np.cov(est.sample(20000, random_state=0), rowvar=False)
+    np.testing.assert_allclose(cov, np.cov(X, rowvar=False), atol=0.1)
+
+
+def test_whitening_shrinks_when_the_rows_do_not_determine_it():
+    # 30 rows of 50 features, and a constant one: the correlation matrix is
+    # singular, its shrunk version is not, and new rows get moderate values
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 51)) @ np.triu(rng.normal(size=(51, 51)) * 0.3 + np.eye(51))
+    X[:, 7] = 2.5
+    train, new = X[:30], X[30:]
+    est = _WhitenedGaussNet(random_state=0, max_epochs=1).fit(train)
+    L = est._x_cholesky
+    assert np.all(np.isfinite(L)) and np.all(np.diag(L) > 1e-3)
+    assert L[7, 7] == 1 and np.count_nonzero(L[7]) == 1 and np.count_nonzero(L[:, 7]) == 1
+    assert np.abs(est._standardize_X(new)).max() < 100
+    # uncorrelated features are left as they are, or nearly
+    Z = rng.normal(size=(3000, 4))
+    L = nn_base._whitening((Z - Z.mean(axis=0)) / Z.std(axis=0))
+    np.testing.assert_allclose(L, np.eye(4), atol=0.05)

@@ -251,6 +251,15 @@ def test_fits_a_real_table_with_missing_cells():
 
 
 # ------------------------------------------------------------- count models
+def test_huge_counts_are_refused_by_name():
+    # found by test_fuzz: a constant count column of 2**62 gave NaN log-densities
+    X = pd.DataFrame({"n": np.full(10, 2**62, dtype=np.int64)})
+    with pytest.raises(ValueError, match="'n' holds integers as large as 4.61e\\+18"):
+        TabularMixture(n_components=2, random_state=0).fit(X)
+    model = TabularMixture(column_types={"n": "continuous"}, random_state=0).fit(X)
+    assert np.isfinite(model.score_samples(X)).all()
+
+
 def test_count_model_follows_the_column():
     """Event counts are Poisson, a small range of codes categorical, wide integers
     a rounded normal."""

@@ -20,6 +20,7 @@ __all__ = [
     "ancestral_sample",
     "ddim_sample",
     "error_control_coefficients",
+    "gaussian_eps",
     "guided_eps",
     "probability_flow_log_prob",
     "variational_bound",
@@ -60,6 +61,9 @@ class Denoiser(nn.Module):
     The noisy row enters with Fourier features ``sin(2^k x), cos(2^k x)``,
     ``k = 0..4``, of each coordinate (standardized units), which lets a small
     MLP represent the sharp structure of the denoiser at low noise levels.
+    The last layer starts at zero: the estimator adds :func:`gaussian_eps`,
+    so that the untrained model is the standard normal (in the network's
+    units) and the network learns the correction.
 
     Parameters
     ----------
@@ -80,7 +84,8 @@ class Denoiser(nn.Module):
         self.label_embedding, label_dim = label_embedding(n_classes + 1 if n_classes else 0)
         self.register_buffer("x_frequencies", 2.0 ** torch.arange(_N_OCTAVES, dtype=torch.float32))
         n_in = n_features * (1 + 2 * _N_OCTAVES) + 2 * (time_dim // 2) + label_dim
-        self.net = MLP(n_in, n_features, tuple(hidden_sizes), activation=nn.SiLU)
+        self.net = MLP(n_in, n_features, tuple(hidden_sizes), activation=nn.SiLU,
+                       zero_last=True)
 
     def forward(self, x, s, y=None):
         s = torch.as_tensor(s, dtype=x.dtype, device=x.device)
@@ -94,6 +99,29 @@ class Denoiser(nn.Module):
                                device=x.device)
             parts.append(self.label_embedding(y))
         return self.net(torch.cat(parts, dim=-1))
+
+
+def gaussian_eps(schedule, x, s):
+    """The best noise prediction for data ``x_0 ~ N(0, I)``: ``sqrt(1 - a(s)) x_s``.
+
+    Then ``x_s = sqrt(a) x_0 + sqrt(1 - a) eps`` is ``N(0, I)`` as well, and
+    ``E[eps | x_s] = sqrt(1 - a) x_s``.
+
+    Parameters
+    ----------
+    schedule : Schedule
+    x : tensor of shape (n, d)
+        Noisy rows ``x_s``.
+    s : float or tensor of shape (n,)
+        Continuous times.
+
+    Returns
+    -------
+    tensor of shape (n, d)
+    """
+    s = torch.as_tensor(s, dtype=x.dtype, device=x.device)
+    c = torch.sqrt(-torch.expm1(schedule.log_alpha_bar(s)))
+    return (c[:, None] if c.dim() == 1 else c) * x
 
 
 def guided_eps(module, x, s, y, guidance_scale):

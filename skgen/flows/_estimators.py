@@ -63,7 +63,14 @@ class BaseFlow(ConditionalMixin, BaseDeepGenerative):
     _parameter_constraints = {
         **BaseDeepGenerative._parameter_constraints,
         "n_transforms": [Interval(Integral, 1, None, closed="left")],
+        "whiten": ["boolean"],
     }
+    #: Models pickled before ``whiten`` existed were fitted without it.
+    _added_parameters = {"whiten": False}
+
+    @property
+    def _whiten(self):
+        return self.whiten
 
     def _build_transforms(self, n_features, context_features):  # pragma: no cover
         raise NotImplementedError
@@ -122,7 +129,51 @@ class BaseFlow(ConditionalMixin, BaseDeepGenerative):
         ]
 
 
+class _AffineFlow(BaseFlow):
+    """RealNVP and MAF: flows of affine maps, scaled on ``[-tail_bound, tail_bound]``."""
+
+    _parameter_constraints = {
+        **BaseFlow._parameter_constraints,
+        "tail_bound": [Interval(Real, 0, None, closed="neither"), None],
+    }
+    #: Models pickled before these parameters existed were fitted without them.
+    _added_parameters = {"whiten": False, "tail_bound": None}
+
+    def _fit(self, X, y):
+        # fitted state, so that skgen.io rebuilds the maps a model was fitted with
+        self._affine_tail_bound = self.tail_bound
+        return super()._fit(X, y)
+
+    def _affine(self):
+        return Affine(tail_bound=getattr(self, "_affine_tail_bound", None))
+
+
+_TAIL_DOC = """\
+    tail_bound : float or None, default=3.0
+        Each affine map scales its feature on ``[-tail_bound, tail_bound]``
+        (in the units the flow sees: standardized, whitened with ``whiten``)
+        and continues with slope 1 outside, as NSF's splines do: a stretch
+        learned where the data are is not applied to a row far from them,
+        which would otherwise score far below a Gaussian's value for it.
+        ``None``: the maps scale everywhere.
+"""
+
+
 _COMMON_DOC = """
+    whiten : bool, default=True
+        Decorrelate the features before the flow sees them: each is
+        standardized, then the rows are multiplied by the inverse of the lower
+        Cholesky factor of the features' correlation matrix (shrunk toward the
+        identity as far as a 3-fold cross-validation of that Gaussian's
+        likelihood asks: not at all when the rows determine it, more on few or
+        collinear rows).
+        The flow starts as the identity, so the untrained model is that
+        full-covariance Gaussian and training learns how the data depart from
+        it; without this, a flow on a small table can stop (early stopping)
+        before it has learned the correlations a Gaussian captures. The map is
+        triangular, so an autoregressive flow still follows the order of the
+        columns. ``score_samples`` includes its Jacobian. ``False``: each
+        feature is only standardized.
 {driver_parameters}
 
     Attributes
@@ -148,15 +199,16 @@ _NOTES_DOC = """
 
 
 def _doc(cls):
-    cls.__doc__ = cls.__doc__.replace("    %(common)s\n", _COMMON_DOC.lstrip("\n")).replace(
-        "    %(notes)s\n", _NOTES_DOC.lstrip("\n"))
+    cls.__doc__ = (cls.__doc__.replace("    %(common)s\n", _COMMON_DOC.lstrip("\n"))
+                   .replace("    %(notes)s\n", _NOTES_DOC.lstrip("\n"))
+                   .replace("    %(tail)s\n", _TAIL_DOC))
     return driver_parameters_doc(
         hidden_sizes=(64, 64), max_epochs=500, batch_size=512, learning_rate=1e-3,
         early_stopping=True, n_iter_no_change=10)(cls)
 
 
 @_doc
-class RealNVP(BaseFlow):
+class RealNVP(_AffineFlow):
     """Real NVP: a stack of affine coupling layers (Dinh et al., 2017).
 
     Each layer leaves some features unchanged and scales and shifts the
@@ -167,6 +219,7 @@ class RealNVP(BaseFlow):
     ----------
     n_transforms : int, default=8
         Number of coupling layers.
+    %(tail)s
     %(common)s
 
     See Also
@@ -195,11 +248,13 @@ class RealNVP(BaseFlow):
     (4, 2)
     """
 
-    def __init__(self, *, n_transforms=8, hidden_sizes=(64, 64), max_epochs=500,
-                 batch_size=512, learning_rate=1e-3, weight_decay=0.0,
+    def __init__(self, *, n_transforms=8, tail_bound=3.0, whiten=True, hidden_sizes=(64, 64),
+                 max_epochs=500, batch_size=512, learning_rate=1e-3, weight_decay=0.0,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10,
                  device="auto", random_state=None, verbose=0):
         self.n_transforms = n_transforms
+        self.tail_bound = tail_bound
+        self.whiten = whiten
         self.hidden_sizes = hidden_sizes
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -213,11 +268,11 @@ class RealNVP(BaseFlow):
         self.verbose = verbose
 
     def _build_transforms(self, n_features, context_features):
-        return self._coupling_stack(n_features, Affine(), context_features)
+        return self._coupling_stack(n_features, self._affine(), context_features)
 
 
 @_doc
-class MAF(BaseFlow):
+class MAF(_AffineFlow):
     """Masked autoregressive flow (Papamakarios et al., 2017).
 
     Each layer shifts and scales feature ``i`` by amounts a MADE network
@@ -228,6 +283,7 @@ class MAF(BaseFlow):
     ----------
     n_transforms : int, default=5
         Number of autoregressive layers.
+    %(tail)s
     %(common)s
 
     See Also
@@ -258,11 +314,13 @@ class MAF(BaseFlow):
     (2,)
     """
 
-    def __init__(self, *, n_transforms=5, hidden_sizes=(64, 64), max_epochs=500,
-                 batch_size=512, learning_rate=1e-3, weight_decay=0.0,
+    def __init__(self, *, n_transforms=5, tail_bound=3.0, whiten=True, hidden_sizes=(64, 64),
+                 max_epochs=500, batch_size=512, learning_rate=1e-3, weight_decay=0.0,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10,
                  device="auto", random_state=None, verbose=0):
         self.n_transforms = n_transforms
+        self.tail_bound = tail_bound
+        self.whiten = whiten
         self.hidden_sizes = hidden_sizes
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -276,7 +334,7 @@ class MAF(BaseFlow):
         self.verbose = verbose
 
     def _build_transforms(self, n_features, context_features):
-        return self._autoregressive_stack(n_features, Affine(), context_features)
+        return self._autoregressive_stack(n_features, self._affine(), context_features)
 
 
 @_doc
@@ -297,9 +355,10 @@ class NSF(BaseFlow):
     bins : int, default=8
         Spline bins per layer and feature.
     tail_bound : float, default=3.0
-        Half-width of the spline's interval, in standard deviations of the
-        training data (features are standardized first); the map is the
-        identity outside, so the bins resolve the bulk of the data.
+        Half-width of the spline's interval, in the units the flow sees
+        (standardized features, whitened with ``whiten``: unit variance
+        either way); the map is the identity outside, so the bins resolve the
+        bulk of the data.
     architecture : {"autoregressive", "coupling"}, default="autoregressive"
         ``"autoregressive"``: MADE conditioners, every feature moves in each
         layer (one pass for densities, one per feature for sampling).
@@ -340,14 +399,15 @@ class NSF(BaseFlow):
     }
 
     def __init__(self, *, n_transforms=5, bins=8, tail_bound=3.0,
-                 architecture="autoregressive", hidden_sizes=(64, 64), max_epochs=500,
-                 batch_size=512, learning_rate=1e-3, weight_decay=0.0,
+                 architecture="autoregressive", whiten=True, hidden_sizes=(64, 64),
+                 max_epochs=500, batch_size=512, learning_rate=1e-3, weight_decay=0.0,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10,
                  device="auto", random_state=None, verbose=0):
         self.n_transforms = n_transforms
         self.bins = bins
         self.tail_bound = tail_bound
         self.architecture = architecture
+        self.whiten = whiten
         self.hidden_sizes = hidden_sizes
         self.max_epochs = max_epochs
         self.batch_size = batch_size

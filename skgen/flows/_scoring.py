@@ -24,7 +24,7 @@ hidden activations are ``(block, hidden)`` arrays updated in place (bias,
 ReLU); work arrays are made once per call. It computes the same function as
 :meth:`Flow.log_prob` to float32 rounding (the affine maps' soft bound
 ``b tanh(r / b)`` is evaluated as ``2 b sigmoid(2 r / b) - b``, about three
-times faster).
+times faster; with a ``tail_bound`` the scale applies inside it, slope 1 outside).
 """
 
 import itertools
@@ -178,6 +178,19 @@ class _Step:
             # the same function, and sigmoid runs about 3x faster than tanh
             bound = univariate.bound
             a.mul_(2 / bound).sigmoid_().mul_(2 * bound).sub_(bound)
+            tail = univariate.tail_bound
+            if tail is not None:  # scaled on [-tail, tail], slope 1 outside
+                xs = z if moved is None else z.index_select(0, moved)
+                xc = xs.clamp(-tail, tail)
+                zs = xc * a.exp() + shift + (xs - xc)
+                a.masked_fill_(xs != xc, 0.0)
+                if moved is None:
+                    ladj.add_(a)
+                    z.copy_(zs)
+                else:
+                    ladj.index_add_(0, moved, a)
+                    z.index_copy_(0, moved, zs)
+                return
             if moved is None:
                 ladj.add_(a)
                 z.mul_(a.exp_()).add_(shift)

@@ -21,24 +21,42 @@ __all__ = ["Affine", "RationalQuadraticSpline", "rational_quadratic_spline"]
 class Affine:
     """``y = x * exp(a) + b`` with ``a`` softly bounded to ``[-bound, bound]``.
 
+    With ``tail_bound``, the map is that on ``[-tail_bound, tail_bound]``
+    only and continues with slope 1 outside (``ladj = 0`` there), as the
+    splines do: a stretch learned where the data are is not applied to a row
+    far from them, whose log-density would otherwise fall with the square of
+    that stretch compounded over the layers.
+
     Parameters
     ----------
     bound : float, default=3.0
         Largest absolute log-scale per map; ``a = bound * tanh(raw / bound)``
         keeps one layer from blowing up while staying smooth.
+    tail_bound : float or None, default=None
+        Half-width of the interval where the map scales; ``None``: everywhere.
     """
 
     n_params = 2
+    tail_bound = None  # maps pickled before it existed scale everywhere
 
-    def __init__(self, bound=3.0):
+    def __init__(self, bound=3.0, tail_bound=None):
         self.bound = float(bound)
+        self.tail_bound = None if tail_bound is None else float(tail_bound)
 
     def __call__(self, x, params, inverse=False):
         b, raw = params[..., 0], params[..., 1]
         a = self.bound * torch.tanh(raw / self.bound)
-        if inverse:
-            return (x - b) * torch.exp(-a), a
-        return x * torch.exp(a) + b, a
+        tail = self.tail_bound
+        if tail is None:
+            if inverse:
+                return (x - b) * torch.exp(-a), a
+            return x * torch.exp(a) + b, a
+        scale = torch.exp(a)
+        if inverse:  # the interval's image is [b - tail * scale, b + tail * scale]
+            yc = torch.minimum(torch.maximum(x, b - tail * scale), b + tail * scale)
+            return (yc - b) / scale + (x - yc), torch.where(x == yc, a, 0.0)
+        xc = x.clamp(-tail, tail)
+        return xc * scale + b + (x - xc), torch.where(x == xc, a, 0.0)
 
 
 class RationalQuadraticSpline:

@@ -34,6 +34,10 @@ __all__ = ["COLUMN_KINDS", "infer_column_types"]
 #: The column types of :mod:`skgen.tabular`.
 COLUMN_KINDS = ("continuous", "count", "boolean", "categorical")
 
+#: Largest magnitude of a count: the count models work in float64, where
+#: integers stay apart (with room for ``k +- 0.5``) below this.
+_MAX_COUNT = 2.0**50
+
 #: Code of a category (or boolean value) that the model never saw in ``fit``.
 UNSEEN = -1.0
 
@@ -175,6 +179,13 @@ def infer_schema(X, column_types=None):
                 raise ValueError(
                     f"Column {name!r} is typed 'count' but holds non-integer values; "
                     "give it column type 'continuous'."
+                )
+            if len(values) and float(np.max(np.abs(values.to_numpy(np.float64)))) > _MAX_COUNT:
+                raise ValueError(
+                    f"Column {name!r} holds integers as large as "
+                    f"{np.max(np.abs(values.to_numpy(np.float64))):.3g}: beyond 2**50, "
+                    "float64 cannot tell neighbouring counts apart. Give it column type "
+                    "'continuous' (or drop it if it is an identifier)."
                 )
             spec["offset"] = int(min(0, values.min())) if len(values) else 0
         elif kind == "continuous":

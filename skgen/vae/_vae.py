@@ -24,6 +24,7 @@ from ..base import ConditionalMixin, LatentMixin, _renamed_parameter
 from ..nn import (
     MLP,
     BaseDeepGenerative,
+    adam,
     driver_parameters_doc,
     hashed_normal,
     init_parameters,
@@ -46,6 +47,11 @@ _MIN_DECODER_LOG_VAR = math.log(1e-6)
 #: to the prior (posterior collapse). A smaller start makes reconstruction
 #: matter from the first epoch; the variance is learned from there.
 _INIT_DECODER_VAR = 0.1
+#: Step size of the learned decoder variance, in multiples of ``learning_rate``
+#: (see ``VAE._make_optimizers``): Adam moves a parameter by about its step
+#: size per update, so the log-variance can cross its usual range (a few nats)
+#: in about a hundred updates, the patience of early stopping on a small table.
+_VARIANCE_STEP = 30.0
 #: Rows times importance samples evaluated at once when scoring.
 _SCORE_BUDGET = 2**16
 
@@ -251,9 +257,11 @@ class VAE(ConditionalMixin, ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDe
         independent of ``z``, learned with the networks (so that the linear
         model is factor analysis); it starts at a tenth of each feature's
         variance, which keeps the encoder from collapsing to the prior early
-        in training. A float fixes every feature's variance to
-        that value times the feature's variance in the training data (the
-        networks see standardized features).
+        in training, and learns with 30 times ``learning_rate`` (one number
+        per feature: at the networks' step size, a small table's training
+        stopped long before it reached the residual variance). A float fixes
+        every feature's variance to that value times the feature's variance
+        in the training data (the networks see standardized features).
     n_importance_samples : int, default=50
         Draws ``k`` from ``q(z | x)`` in :meth:`score_samples` (``k = 1`` is
         the ELBO) and in :meth:`elbo`. It can be changed after fitting with
@@ -388,6 +396,23 @@ class VAE(ConditionalMixin, ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDe
         self._score_seed = int(np.random.SeedSequence([int(first), 0x5A3E]).generate_state(1)[0])
         self.n_components_ = int(self.n_components)
         return super()._fit(X, y)
+
+    def _make_optimizers(self, run):
+        """Adam over every parameter; the learned decoder variance ``_VARIANCE_STEP`` times faster.
+
+        The variance is one number per feature shared by every row; at
+        Adam's ``learning_rate`` per update it would take thousands of updates
+        to move from its start (a tenth of each feature's variance) to the
+        residual variance, and on a small table early stopping comes first.
+        """
+        module = run.module
+        if not module.learned_variance:
+            return super()._make_optimizers(run)
+        others = [p for name, p in module.named_parameters() if name != "log_var"]
+        optimizer = adam(others, lr=self.learning_rate, weight_decay=self.weight_decay)
+        optimizer.add_param_group({"params": [module.log_var],
+                                   "lr": _VARIANCE_STEP * self.learning_rate})
+        return [optimizer]
 
     def _build_module(self, n_features, n_classes):
         return _VAENet(n_features, self.n_components, tuple(self.hidden_sizes),
@@ -532,7 +557,7 @@ class VAE(ConditionalMixin, ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDe
         for c, w in zip(codes, weights):
             ct = None if c is None else module.context(torch.as_tensor(c).to(self.device_))
             out = out + w * module.mean(module.decode(zt, ct)).double().cpu().numpy()
-        return out * self._x_scale + self._x_shift
+        return self._unstandardize(out)
 
     @property
     def _n_features_out(self):
