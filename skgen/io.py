@@ -106,7 +106,8 @@ class _Writer:
                 "Use pickle or joblib for other objects (and load only files you made)."
             )
         params = est.get_params(deep=False)
-        state = {k: v for k, v in vars(est).items() if k not in params}
+        # partial_fit's training run (optimizers, generators) is not part of the model
+        state = {k: v for k, v in vars(est).items() if k not in params and k != "_stream"}
         return {
             "__type__": "estimator",
             "class": name,

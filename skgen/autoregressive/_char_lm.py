@@ -296,6 +296,7 @@ class CharacterLanguageModel(BaseDeepGenerative):
 
     likelihood_kind = "exact"
     _standardize = False
+    _streamable = False  # the vocabulary is read from every string
     _loss_is_nll = False  # per character, while the validation figure is per string
 
     _parameter_constraints = {

@@ -39,6 +39,7 @@ time (each receives the :class:`TrainingRun` of the current ``fit``):
 """
 
 import copy
+import functools
 import itertools
 import math
 import sys
@@ -53,16 +54,20 @@ from scipy.linalg import solve_triangular
 from scipy.special import logsumexp
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.metaestimators import available_if
 from tqdm import tqdm
 
-from ..base import BaseGenerative
+from ..base import BaseGenerative, is_conditional
+from ..utils import chunk_rows
 from ._layers import init_parameters
 from ._utils import adam, resolve_device, torch_generator
 
 __all__ = ["BaseDeepGenerative", "TrainingRun", "TrainingWarning", "driver_parameters_doc"]
 
-#: Rows per chunk in ``score_samples`` and ``sample``.
-_INFERENCE_CHUNK = 4096
+#: Rows per chunk in ``score_samples`` and ``sample`` (fewer under a small
+#: ``skgen.config`` memory budget), and the activations of the widest layer
+#: counted as live at once when sizing a chunk to that budget.
+_INFERENCE_CHUNK, _LIVE_ACTIVATIONS = 4096, 4
 #: Fitted module -> {dtype: (stamp of its tensors, converted copy)}.
 _CONVERTED = weakref.WeakKeyDictionary()
 #: Training has diverged when an epoch's loss exceeds the untrained model's
@@ -349,6 +354,7 @@ class TrainingRun:
         self.optimizers = []
         self.step = 0
         self.epoch = 0
+        self.in_pass = False  # partial_fit: inside a pass (weights half-updated)
 
 
 class BaseDeepGenerative(BaseGenerative):
@@ -425,6 +431,9 @@ class BaseDeepGenerative(BaseGenerative):
     _monitor = ("valid_log_likelihood", "max")
     #: Whether the step size is halved when the monitored figure stalls.
     _reduce_lr_on_plateau = True
+    #: Whether ``partial_fit`` is offered (a family whose set-up needs every
+    #: row, such as a table's column schema, turns it off).
+    _streamable = True
 
     # ------------------------------------------------------- model hooks
     def _build_module(self, n_features, n_classes):  # pragma: no cover - abstract
@@ -495,12 +504,19 @@ class BaseDeepGenerative(BaseGenerative):
         step_generator = torch_generator(seed_rng, device)  # noise inside losses
 
         n, d = X.shape
+        streaming = getattr(self, "_stream_classes", False) is not False
+        self.__dict__.pop("_stream", None)  # a new fit forgets partial_fit's run
         if y is not None:
-            self.classes_, codes = np.unique(y, return_inverse=True)
-            self.class_prior_ = np.bincount(codes, minlength=len(self.classes_)) / n
+            if streaming:  # partial_fit: the classes were named up front
+                self.classes_ = self._stream_classes
+                codes = self._encode_labels(y)
+            else:
+                self.classes_, codes = np.unique(y, return_inverse=True)
+            self._class_count = np.bincount(codes, minlength=len(self.classes_))
+            self.class_prior_ = self._class_count / n
             n_classes = len(self.classes_)
         else:
-            for attr in ("classes_", "class_prior_"):
+            for attr in ("classes_", "class_prior_", "_class_count"):
                 self.__dict__.pop(attr, None)
             codes, n_classes = None, 0
 
@@ -518,7 +534,8 @@ class BaseDeepGenerative(BaseGenerative):
         Xt = torch.as_tensor(self._standardize_X(X), dtype=torch.float32)
         yt = None if codes is None else torch.as_tensor(codes, dtype=torch.long)
         perm = torch.randperm(n, generator=generator)
-        n_valid = _validation_size(self.validation_fraction, n) if self.early_stopping else 0
+        n_valid = (_validation_size(self.validation_fraction, n)
+                   if self.early_stopping and not streaming else 0)
         valid_idx, train_idx = perm[:n_valid], perm[n_valid:]
 
         with torch.random.fork_rng(devices=[]):  # construction must not touch global state
@@ -534,8 +551,159 @@ class BaseDeepGenerative(BaseGenerative):
 
         run = TrainingRun(module, split(train_idx), split(valid_idx) if n_valid else None,
                           generator, step_generator)
-        self._train(run)
+        if streaming:
+            self.history_ = []
+            self._stream_pass(run)
+        else:
+            self._train(run)
         return self
+
+    # ------------------------------------------------------- partial_fit
+    @available_if(lambda self: self._streamable)
+    def partial_fit(self, X, y=None, classes=None):
+        """Train on a chunk of rows: one pass of minibatch steps, optimizer state kept.
+
+        For data that do not fit in memory, or arrive in blocks:
+        :class:`dask_ml.wrappers.Incremental` calls ``partial_fit`` once per
+        block of a Dask collection, and a loop over the blocks repeated a few
+        times gives several passes (epochs) over the data. The first call
+        (without a previous ``fit``) fixes what ``fit`` learns from all rows
+        before training: the standardization (and ``whiten``), the network's
+        shape and, for a conditional model, the classes. Make that first chunk
+        representative (shuffled rows, a few thousand at least). After
+        ``fit``, ``partial_fit`` continues training the fitted network.
+
+        Each call is one pass over ``X`` in shuffled minibatches of
+        ``batch_size`` rows (a chunk smaller than that is one step). The
+        optimizer's state (Adam's moments) carries over from call to call
+        (it is not saved by pickle or :mod:`skgen.io`: training resumed after
+        loading starts a fresh optimizer). There is no validation split, early
+        stopping or step-size schedule here: ``max_epochs``,
+        ``early_stopping``, ``validation_fraction`` and ``n_iter_no_change``
+        are those of ``fit`` only; compare held-out scores between passes
+        yourself. A pass whose loss becomes NaN or infinite raises
+        ``FloatingPointError`` and leaves the model as it was before the call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training rows; later chunks must have the columns of
+            the first.
+        y : array-like of shape (n_samples,), default=None
+            Class labels of a conditional model (families with the
+            ``conditional`` tag); ignored by the others.
+        classes : array-like of shape (n_classes,), default=None
+            Every label ``y`` will hold, read on the first call with ``y``
+            (a chunk need not contain them all; ``None``: the labels of the
+            first chunk, and a later chunk with another label is refused);
+            ignored afterwards. ``class_prior_`` is the label frequency over
+            the chunks seen.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgen.flows import MAF
+        >>> X = np.random.RandomState(0).normal(size=(2000, 2))
+        >>> maf = MAF(hidden_sizes=(16,), random_state=0)
+        >>> for epoch in range(2):
+        ...     for chunk in np.array_split(X, 4):
+        ...         maf = maf.partial_fit(chunk)
+        >>> len(maf.history_)
+        8
+        """
+        if isinstance(y, tuple) and len(y) == 2 and y[0] == "":
+            y = None  # dask-ml's Incremental, fit without y, passes the key ("", block)
+        run = getattr(self, "_stream", None)
+        try:
+            first = not hasattr(self, "module_")
+            return self._fit_with(functools.partial(self._partial_fit, classes=classes),
+                                  X, y, reset=first)
+        except BaseException:
+            if run is not None and run.in_pass:  # weights half-updated: start afresh
+                self.__dict__.pop("_stream", None)
+            raise
+
+    def _partial_fit(self, X, y, classes):
+        conditional = is_conditional(self)
+        if not hasattr(self, "module_"):
+            if y is not None:
+                self._stream_classes = np.unique(np.asarray(y if classes is None else classes))
+            else:
+                self._stream_classes = None
+            try:
+                self._fit(X, y)  # the family's set-up, then _stream_pass (see _fit)
+            finally:
+                del self._stream_classes
+            return
+        if conditional and (y is None) != (not hasattr(self, "classes_")):
+            raise ValueError(
+                f"This {type(self).__name__} was started "
+                + ("with labels: pass y to every partial_fit call." if y is None else
+                   "without labels (it models p(x)): refit to condition on y."))
+        run = getattr(self, "_stream", None)
+        if run is None:  # after fit, after loading, or after a failed pass
+            run = self._resume_run()
+        Xt = torch.as_tensor(self._standardize_X(X), dtype=torch.float32).to(self.device_)
+        codes = None
+        if y is not None:
+            codes = self._encode_labels(y)
+            # counts of the rows seen so far (none known for a model saved before 0.3)
+            seen = getattr(self, "_class_count", np.zeros(len(self.classes_), dtype=np.int64))
+            self._class_count = seen + np.bincount(codes, minlength=len(self.classes_))
+            self.class_prior_ = self._class_count / self._class_count.sum()
+            codes = torch.as_tensor(codes, dtype=torch.long).to(self.device_)
+        run.train = (Xt, codes)
+        self._stream_pass(run)
+
+    def _resume_run(self):
+        """A :class:`TrainingRun` that continues training the fitted ``module_``."""
+        seed_rng = check_random_state(self.random_state)
+        generator = torch_generator(seed_rng)
+        run = TrainingRun(copy.deepcopy(self.module_).train(), None, None, generator,
+                          torch_generator(seed_rng, self.device_))
+        run.optimizers = list(self._make_optimizers(run))
+        self._start_training(run)
+        return run
+
+    def _stream_pass(self, run):
+        """One pass over ``run.train`` for ``partial_fit``; ``module_`` becomes its result.
+
+        The run (network being trained, optimizers, moving averages) is kept
+        as ``_stream`` for the next call; ``module_`` is a copy holding the
+        weights ``fit`` would keep (``_kept_state``: a moving average where
+        the family has one).
+        """
+        if not run.optimizers:  # a new run, made by _fit
+            run.optimizers = list(self._make_optimizers(run))
+            self._start_training(run)
+        run.in_pass = True
+        run.epoch += 1
+        start = time.perf_counter()
+        # batch_size rows per step: a chunk is part of the data, not a small table
+        losses = self._run_epoch(run, int(self.batch_size))
+        if not all(math.isfinite(v) for v in losses.values() if v is not None):
+            raise FloatingPointError(
+                f"{type(self).__name__}.partial_fit: the training loss became NaN or "
+                "infinite on this chunk; the model is left as it was before the call. "
+                "Lower learning_rate, or check the chunk for extreme values.")
+        record = {"epoch": len(self.history_) + 1,
+                  **{k: math.nan if v is None else v for k, v in losses.items()}}
+        if self._loss_is_nll and "train_loss" in record:
+            record["train_loss"] += self._log_scale_sum  # in the units of X
+        record["learning_rate"] = run.optimizers[0].param_groups[0]["lr"]
+        record["time"] = time.perf_counter() - start
+        self.history_ = [*self.history_, record]  # a new list: a failed call rolls back
+        module = copy.deepcopy(run.module)
+        module.load_state_dict(self._kept_state(run))
+        self.module_ = module.eval()
+        self.n_epochs_ = self.best_epoch_ = len(self.history_)
+        run.in_pass = False
+        self._stream = run
 
     def _train(self, run):
         """The epoch loop: minibatches, validation, best weights, stopping."""
@@ -755,11 +923,22 @@ class BaseDeepGenerative(BaseGenerative):
     def _inference_chunk_size(self, module, dtype):
         """Rows per chunk in ``score_samples`` and ``sample``.
 
-        A family may size chunks to its network (see ``BaseFlow``): chunks
-        whose intermediates stay in cache, and below the allocator's
-        page-mapping threshold, run markedly faster than large ones.
+        At most ``_INFERENCE_CHUNK`` rows, fewer when a few activations of the
+        widest layer, for each of ``_draws_per_row`` passes per row, would
+        exceed the ``working_memory`` budget of :mod:`skgen.config`. A family
+        may size chunks to its network (see ``BaseFlow``): chunks whose
+        intermediates stay in cache, and below the allocator's page-mapping
+        threshold, run markedly faster than large ones.
         """
-        return _INFERENCE_CHUNK
+        width = max((m.out_features for m in module.modules() if isinstance(m, torch.nn.Linear)),
+                    default=1)
+        itemsize = torch.finfo(dtype).bits // 8
+        return chunk_rows(_LIVE_ACTIVATIONS * width * itemsize * self._draws_per_row(),
+                          max_rows=_INFERENCE_CHUNK)
+
+    def _draws_per_row(self):
+        """Network passes per row at inference (a VAE's importance samples): 1."""
+        return 1
 
     def _inference_module(self, dtype=None):
         """The fitted module in ``dtype`` (default ``_inference_dtype``), in eval mode.
@@ -838,6 +1017,8 @@ class BaseDeepGenerative(BaseGenerative):
     # ----------------------------------------------------------- pickling
     def __getstate__(self):
         state = super().__getstate__()
+        if "_stream" in state:  # partial_fit's optimizers: not part of the model
+            state = {k: v for k, v in state.items() if k != "_stream"}
         module = state.get("module_")
         if module is not None and any(
             t.device.type != "cpu" for t in list(module.parameters()) + list(module.buffers())

@@ -567,6 +567,7 @@ class TabularAutoregressive(TabularMixin, BaseDeepGenerative):
 
     #: Cells are standardized per column here (``_standardize_X``), not by the driver.
     _standardize = False
+    _streamable = False  # the column schema is read from every row
     #: Scores in float64: a row's log-likelihood does not depend on its batch.
     _inference_dtype = torch.float64
     _sample_dtype = torch.float32

@@ -420,6 +420,9 @@ class VAE(ConditionalMixin, ClassNamePrefixFeaturesOutMixin, LatentMixin, BaseDe
                        decoder_variance=self.decoder_variance,
                        n_classes=n_classes)
 
+    def _draws_per_row(self):
+        return int(self.n_importance_samples)  # the network runs k times per row
+
     def _log_prob(self, module, X, y, bound=iwae_bound):
         """The importance-weighted bound (or ``bound``, e.g. :func:`elbo_estimate`)."""
         k, context = self.n_importance_samples, module.context(y)
