@@ -12,6 +12,7 @@ The deep models train with their defaults, two at a time in worker processes
 """
 
 import argparse
+import copy
 import sys
 import time
 from pathlib import Path
@@ -146,13 +147,9 @@ def _fit_one(name, model, X_train, X_test, n_generated, random_state, plot):
         if plot and kind != "none":
             from .plotting import hello_world_log_density
 
-            panel_params = _PANEL_PARAMS.get(name, {})
-            saved = model.get_params()
-            model.set_params(**panel_params)
-            try:
-                image = hello_world_log_density(model, _PANEL_RESOLUTION.get(name, 181))
-            finally:
-                model.set_params(**{k: saved[k] for k in panel_params})
+            # a shallow copy scores the panel: the fitted model keeps its parameters
+            panel_model = copy.copy(model).set_params(**_PANEL_PARAMS.get(name, {}))
+            image = hello_world_log_density(panel_model, _PANEL_RESOLUTION.get(name, 181))
     finally:
         torch.set_num_threads(threads)
     a_frac = impossible_sample_fraction(WorldMap(), samples)
