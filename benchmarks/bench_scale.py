@@ -10,10 +10,11 @@ Each part runs in a fresh Python process, so that its peak resident memory
     (a separate process holding the whole array). N = 1 million by default,
     10 million with ``--full``.
 ``cluster``
-    ``GridSearchCV`` of skgen's KernelDensity over 20 bandwidths x 5 folds,
-    serial against a 2-worker loopback ``LocalCluster`` (joblib's Dask
-    backend): wall-time ratio, same ``best_params_``, and a projection for more
-    workers from the measured serial and parallel times (Amdahl's law).
+    ``GridSearchCV`` of skgen's KernelDensity over 20 bandwidths x 5 folds
+    (20,000 rows, so that a fit is worth sending), serial against loopback
+    ``LocalCluster``s of 1 and 2 worker processes (joblib's Dask backend), one
+    thread per fit everywhere: wall-time ratio, same ``best_params_``, and a
+    projection for more workers from the 1- and 2-worker times (Amdahl's law).
 ``partial_fit``
     ``partial_fit`` over 10 chunks against ``fit`` on all rows: the largest
     gap in mean log-likelihood (nat) for Gaussian, Histogram (fixed grid) and
@@ -95,28 +96,42 @@ def _grid():
 
 
 def part_cluster(n):
+    import os
+
+    os.environ["OMP_NUM_THREADS"] = "1"  # one core per fit, here and in the workers
+    import torch
     from joblib import parallel_config
     from sklearn.model_selection import GridSearchCV, KFold
+    from threadpoolctl import threadpool_limits
 
     from skgen.classical import KernelDensity
 
+    torch.set_num_threads(1)
     X = np.random.RandomState(2).normal(size=(n, 2))
     cv = KFold(5, shuffle=True, random_state=0)
-    search = GridSearchCV(KernelDensity(metric="euclidean"), {"bandwidth": _grid()}, cv=cv)
-    t = time.perf_counter()
-    serial = search.fit(X).best_params_["bandwidth"]
-    t_serial = time.perf_counter() - t
+
+    def search(**kwargs):
+        return GridSearchCV(KernelDensity(metric="euclidean"), {"bandwidth": _grid()}, cv=cv,
+                            **kwargs)
+
+    with threadpool_limits(1):
+        t = time.perf_counter()
+        serial = search().fit(X).best_params_["bandwidth"]
+        t_serial = time.perf_counter() - t
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster):
-        t = time.perf_counter()
-        with parallel_config(backend="dask"):
-            parallel = GridSearchCV(KernelDensity(metric="euclidean"), {"bandwidth": _grid()},
-                                    cv=cv, n_jobs=-1).fit(X).best_params_["bandwidth"]
-        t_two = time.perf_counter() - t
-    return {"rows": n, "serial_s": t_serial, "two_workers_s": t_two,
-            "best_serial": serial, "best_two_workers": parallel}
+    times, best = {}, {}
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=None) as cluster, \
+                Client(cluster):
+            t = time.perf_counter()
+            with parallel_config(backend="dask"):
+                best[workers] = search(n_jobs=-1).fit(X).best_params_["bandwidth"]
+            times[workers] = time.perf_counter() - t
+    return {"rows": n, "serial_s": t_serial, "one_worker_s": times[1],
+            "two_workers_s": times[2], "best_serial": serial,
+            "best_one_worker": best[1], "best_two_workers": best[2]}
 
 
 def part_partial_fit(n):
@@ -250,18 +265,20 @@ def main(argv=None):
               f"peak RSS {mem['peak_rss_mb']:.0f} MB; same sum: "
               f"{np.isclose(lazy['sum'], mem['sum'], rtol=1e-10)}")
     if "cluster" in args.parts:
-        r = _run("cluster", 3000)
+        r = _run("cluster", 20_000)
         ratio = r["serial_s"] / r["two_workers_s"]
-        print(f"[cluster] GridSearchCV(KernelDensity) 20 bandwidths x 5 folds, n={r['rows']}")
-        print(f"  serial {r['serial_s']:.1f} s, 2-worker LocalCluster {r['two_workers_s']:.1f} s: "
-              f"speed-up {ratio:.2f}x; same best_params_: "
-              f"{r['best_serial'] == r['best_two_workers']} ({r['best_serial']:.4g})")
-        # Amdahl from the two measurements: t(w) = s + p / w
-        p = max(2 * (r["serial_s"] - r["two_workers_s"]), 0.0)
-        s = max(r["serial_s"] - p, 0.0)
+        print(f"[cluster] GridSearchCV(KernelDensity) 20 bandwidths x 5 folds, n={r['rows']:,}, "
+              "one core per fit")
+        print(f"  serial {r['serial_s']:.1f} s; LocalCluster 1 worker {r['one_worker_s']:.1f} s, "
+              f"2 workers {r['two_workers_s']:.1f} s: speed-up {ratio:.2f}x over serial; same "
+              f"best_params_: {r['best_serial'] == r['best_two_workers'] == r['best_one_worker']}"
+              f" ({r['best_serial']:.4g})")
+        # Amdahl from the 1- and 2-worker runs: t(w) = s + p / w
+        p = max(2 * (r["one_worker_s"] - r["two_workers_s"]), 0.0)
+        s = max(r["one_worker_s"] - p, 0.0)
         proj = ", ".join(f"{w}: {r['serial_s'] / (s + p / w):.1f}x" for w in (4, 8, 16, 100))
-        print(f"  projection (Amdahl, serial part {s:.1f} s, parallel part {p:.1f} s; "
-              f"100 fits at most): {proj}")
+        print(f"  projection (Amdahl from 1 and 2 workers: fixed part {s:.1f} s, parallel part "
+              f"{p:.1f} s; 100 fits at most) over serial: {proj}")
     if "partial_fit" in args.parts:
         r = _run("partial_fit", 100_000)
         print(f"[partial_fit] 10 chunks of {r['rows'] // 10:,} rows against fit on all rows: "
