@@ -594,6 +594,27 @@ class BaseGenerative(GenerativeMixin, BaseEstimator):
             self._train_columns = columns
         return X
 
+    def _given_rows(self, given):
+        """Rows of ``given`` (``conditional``, ``sample(given=...)``) as float64, NaN allowed.
+
+        ``given`` is an array or DataFrame of rows, a Series or a dict
+        ``{column: value}`` (one row; absent columns are the ones to model).
+        Models of mixed tables override this to read labels.
+        """
+        if isinstance(given, pd.Series):
+            given = given.to_dict()
+        if isinstance(given, dict):
+            row = np.full((1, self.n_features_in_), np.nan)
+            if given:
+                row[0, _column_indices(self, list(given))] = np.asarray(
+                    list(given.values()), dtype=np.float64)
+            return row
+        if not isinstance(given, pd.DataFrame):
+            given = np.asarray(given, dtype=np.float64)
+            given = given[None, :] if given.ndim == 1 else given
+        return validate_data(self, given, reset=False, dtype=np.float64,
+                             ensure_all_finite="allow-nan")
+
     def _validate_y_fit(self, X, y):
         """Class labels of a conditional model: 1-D, one per row, discrete, no NaN."""
         y = np.asarray(y)
@@ -887,10 +908,7 @@ def _column_indices(estimator, columns):
 def _validate_given(estimator, given):
     """Rows of ``given`` as float64 with NaN allowed, checked against the training columns."""
     check_is_fitted(estimator)
-    if hasattr(estimator, "_given_rows"):  # models of mixed tables parse their own
-        return estimator._given_rows(given)
-    return validate_data(estimator, given, reset=False, dtype=np.float64,
-                         ensure_all_finite="allow-nan")
+    return estimator._given_rows(given)
 
 
 def _parse_given(estimator, given):
@@ -899,32 +917,13 @@ def _parse_given(estimator, given):
     ``given`` is a 1-D array, a one-row 2-D array or DataFrame, a Series, or a
     dict ``{column: value}`` whose absent columns are the ones to model.
     """
-    check_is_fitted(estimator)
-    if hasattr(estimator, "_given_rows"):  # models of mixed tables parse their own
-        rows = estimator._given_rows(given)
-        if rows.shape[0] != 1:
-            raise ValueError(
-                f"conditional takes one row of given values, got {rows.shape[0]}; "
-                "for one draw per row use sample(given=...)."
-            )
-        row = rows[0]
-    elif isinstance(given, dict):
-        row = np.full(estimator.n_features_in_, np.nan)
-        if given:
-            row[_column_indices(estimator, list(given))] = np.asarray(
-                list(given.values()), dtype=np.float64)
-    elif isinstance(given, pd.Series):
-        return _parse_given(estimator, given.to_dict())
-    else:
-        if not isinstance(given, pd.DataFrame):
-            given = np.asarray(given, dtype=np.float64)
-            given = given[None, :] if given.ndim == 1 else given
-        if given.shape[0] != 1:
-            raise ValueError(
-                f"conditional takes one row of given values, got {given.shape[0]}; "
-                "for one draw per row use sample(given=...)."
-            )
-        row = _validate_given(estimator, given)[0]
+    rows = _validate_given(estimator, given)
+    if rows.shape[0] != 1:
+        raise ValueError(
+            f"conditional takes one row of given values, got {rows.shape[0]}; "
+            "for one draw per row use sample(given=...)."
+        )
+    row = rows[0]
     if np.isinf(row).any():
         raise ValueError("given holds infinite values; observed values must be finite.")
     missing = np.isnan(row)
