@@ -317,3 +317,16 @@ def test_flow_sample_given_against_grid_conditional():
     cdf = np.cumsum(dens) / dens.sum()
     print(f"flow sample(given=): median ESS {np.median(flow.given_ess_):.0f} of 1000")
     assert stats.kstest(draws, lambda x: np.interp(x, grid, cdf)).pvalue > 1e-3
+
+
+def test_sample_given_accepts_a_dict_or_series_row():
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(200, 3)), columns=list("abc"))
+    g = Gaussian().fit(X)
+    from_dict = g.sample(given={"a": 1.0}, random_state=0)
+    from_row = g.sample(given=pd.DataFrame([[1.0, np.nan, np.nan]], columns=list("abc")),
+                        random_state=0)
+    np.testing.assert_array_equal(np.asarray(from_dict), np.asarray(from_row))
+    from_series = g.sample(given=pd.Series({"a": 1.0, "b": 0.5}), random_state=0)
+    assert from_series.shape == (1, 3) and from_series.iloc[0, 1] == 0.5
+    with pytest.raises(ValueError, match="'z'"):
+        g.sample(given={"z": 1.0})
