@@ -330,3 +330,14 @@ def test_sample_given_accepts_a_dict_or_series_row():
     assert from_series.shape == (1, 3) and from_series.iloc[0, 1] == 0.5
     with pytest.raises(ValueError, match="'z'"):
         g.sample(given={"z": 1.0})
+
+
+def test_gaussian_em_warns_when_it_stops_before_converging(monkeypatch):
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skgen.classical import _gaussian
+
+    monkeypatch.setattr(_gaussian, "_EM_MAX_ITER", 2)
+    with pytest.warns(ConvergenceWarning, match="did not converge in 2 iterations"):
+        g = Gaussian().fit(X3_NAN)
+    assert g.n_iter_ == 2

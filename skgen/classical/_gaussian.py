@@ -1,9 +1,11 @@
 """A single multivariate normal fitted by maximum likelihood."""
 
+import warnings
 from numbers import Real
 
 import numpy as np
 from scipy import linalg
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseGenerative, ExactQuestionsMixin
@@ -13,9 +15,12 @@ __all__ = ["Gaussian"]
 
 _LOG_2PI = np.log(2 * np.pi)
 # EM on rows with missing values: at most this many iterations, stopped when
-# the mean log-likelihood per row changes by less than the tolerance.
+# the mean log-likelihood per row changes by less than the tolerance. EM with
+# missing values converges linearly, slowly on many columns: at 1e-6 nat per
+# row the fit is within about 1e-4 nat of the maximum (breast cancer, 30% of
+# cells missing: 264 iterations; 1e-10 had not converged after 1,000).
 _EM_MAX_ITER = 1000
-_EM_TOL = 1e-10
+_EM_TOL = 1e-6
 
 
 def _gaussian_log_density_chol(X, mean, chol):
@@ -222,9 +227,15 @@ class Gaussian(ExactQuestionsMixin, BaseGenerative):
         var = np.nanvar(X, axis=0) + self.reg_covar
         covs = _project_covariances(np.diag(var)[None], np.ones(1), self.covariance_type,
                                     0.0)
-        _, means, covs, _, self.n_iter_, _ = mixture_em_missing(
+        _, means, covs, converged, self.n_iter_, _ = mixture_em_missing(
             X, np.ones(1), mean[None], covs, covariance_type=self.covariance_type,
             reg_covar=self.reg_covar, max_iter=_EM_MAX_ITER, tol=_EM_TOL)
+        if not converged:
+            warnings.warn(
+                f"EM on the rows with missing values did not converge in {_EM_MAX_ITER} "
+                f"iterations (the mean log-likelihood still changed by more than "
+                f"{_EM_TOL:g} per row); the fit is the last iterate.", ConvergenceWarning,
+                stacklevel=4)
         self.mean_ = means[0]
         return covs[0]
 
