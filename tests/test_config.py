@@ -268,3 +268,18 @@ def test_kde_blocks_fit_the_budget():
         small = _Scorer(kde, torch)
     assert small.buffer.numel() * 8 * _BLOCK_COPIES <= 0.25 * 2**20
     assert small.query_chunk * small.train_chunk <= small.buffer.numel()
+
+
+def test_deep_inference_follows_the_budget_and_draws_do_not_depend_on_it():
+    from skgen.vae import VAE
+
+    X = np.random.RandomState(0).normal(size=(400, 2))
+    vae = VAE(hidden_sizes=(8,), max_epochs=2, random_state=0).fit(X)
+    scores, draws = vae.score_samples(X), vae.sample(5000, random_state=0)
+    default_chunk = vae._inference_chunk_size(vae.module_, vae._inference_dtype)
+    with config_context(working_memory=0.05):  # 50 KiB: a few rows per chunk
+        small_chunk = vae._inference_chunk_size(vae.module_, vae._inference_dtype)
+        np.testing.assert_allclose(vae.score_samples(X), scores, rtol=1e-12)
+    with config_context(working_memory=4096):
+        np.testing.assert_array_equal(vae.sample(5000, random_state=0), draws)
+    assert small_chunk < 50 < default_chunk  # importance draws count in the budget

@@ -925,7 +925,8 @@ class BaseDeepGenerative(BaseGenerative):
 
         At most ``_INFERENCE_CHUNK`` rows, fewer when a few activations of the
         widest layer, for each of ``_draws_per_row`` passes per row, would
-        exceed the ``working_memory`` budget of :mod:`skgen.config`. A family
+        exceed the ``working_memory`` budget of :mod:`skgen.config` (``sample``
+        makes one pass per row and multiplies the draws back). A family
         may size chunks to its network (see ``BaseFlow``): chunks whose
         intermediates stay in cache, and below the allocator's page-mapping
         threshold, run markedly faster than large ones.
@@ -1004,7 +1005,10 @@ class BaseDeepGenerative(BaseGenerative):
         module, device = self._inference_module(dtype), self.device_
         codes = None if y is None else self._encode_labels(y)  # labels drawn by ``sample``
         generator = torch_generator(rng, device)
-        chunk = self._inference_chunk_size(module, dtype)
+        # one network pass per row here (not _draws_per_row), so that the draws,
+        # which depend on the chunk size, change only under a budget of a few MiB
+        chunk = min(self._inference_chunk_size(module, dtype) * self._draws_per_row(),
+                    _INFERENCE_CHUNK)
         out = []
         for start in range(0, n_samples, chunk):
             m = min(chunk, n_samples - start)
