@@ -159,15 +159,17 @@ def _fit_one(name, model, X_train, X_test, n_generated, random_state, plot):
 
 
 #: Pixels per side of a model's density panel when not 181: the diffusion
-#: bound costs 200 network passes per pixel, so its panel is drawn on a 91 x 91
-#: grid (a quarter of the cost; the picture is coarser, not noisier).
+#: bound costs two network passes per pixel for each timestep it draws, so its
+#: panel is drawn on a 91 x 91 grid (a quarter of the pixels; the picture is
+#: coarser, not noisier).
 _PANEL_RESOLUTION = {"DiffusionModel": 91}
 #: Inference settings of a model's density panel only (the table keeps the
-#: model's own): the diffusion bound of a pixel from 50 timesteps with one
-#: noise pair, an unbiased estimate with about half the cost of the table's
-#: 100 and a speckle of about 0.15 nat per pixel on land, against colour
-#: steps of 12 nats.
-_PANEL_PARAMS = {"DiffusionModel": dict(n_bound_samples=50, n_noise_pairs=1)}
+#: model's own): the diffusion bound of a pixel from 25 timesteps with one
+#: noise pair, an unbiased estimate at a quarter of the cost of the table's
+#: 100 with a speckle of about 0.2 nat per pixel on land, against colour steps
+#: of 12 nats. The panel was the demo's longest single step (10 s of one core
+#: at 50 timesteps).
+_PANEL_PARAMS = {"DiffusionModel": dict(n_bound_samples=25, n_noise_pairs=1)}
 
 #: Rough share of the demo's training time per model, to start the longest
 #: fits first when they run in parallel (any other order gives the same table).
