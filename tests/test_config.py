@@ -276,9 +276,9 @@ def test_deep_inference_follows_the_budget_and_draws_do_not_depend_on_it():
     X = np.random.RandomState(0).normal(size=(400, 2))
     vae = VAE(hidden_sizes=(8,), max_epochs=2, random_state=0).fit(X)
     scores, draws = vae.score_samples(X), vae.sample(5000, random_state=0)
-    default_chunk = vae._inference_chunk_size(vae.module_, vae._inference_dtype)
+    default_chunk = vae._score_chunk_size(vae.module_, vae._inference_dtype)
     with config_context(working_memory=0.05):  # 50 KiB: a few rows per chunk
-        small_chunk = vae._inference_chunk_size(vae.module_, vae._inference_dtype)
+        small_chunk = vae._score_chunk_size(vae.module_, vae._inference_dtype)
         np.testing.assert_allclose(vae.score_samples(X), scores, rtol=1e-12)
     with config_context(working_memory=4096):
         np.testing.assert_array_equal(vae.sample(5000, random_state=0), draws)

@@ -322,6 +322,13 @@ def _validation_size(validation_fraction, n):
 _MAX_STANDARDIZED = 1e30
 
 
+def _pass_bytes(module, dtype):
+    """Working memory of one row's network pass: a few activations of the widest layer."""
+    width = max((m.out_features for m in module.modules() if isinstance(m, torch.nn.Linear)),
+                default=1)
+    return _LIVE_ACTIVATIONS * width * (torch.finfo(dtype).bits // 8)
+
+
 class TrainingRun:
     """What one call of ``fit`` is training; every training hook receives it.
 
@@ -912,7 +919,7 @@ class BaseDeepGenerative(BaseGenerative):
         numpy array that includes the standardization's Jacobian.
         """
         log_prob = self._log_prob if log_prob is None else log_prob
-        chunk = self._inference_chunk_size(module, X.dtype)
+        chunk = self._score_chunk_size(module, X.dtype)
         out = []
         for i in range(0, X.shape[0], chunk):
             yb = None if y is None else y[i:i + chunk]
@@ -921,24 +928,25 @@ class BaseDeepGenerative(BaseGenerative):
         return lp - self._log_scale_sum
 
     def _inference_chunk_size(self, module, dtype):
-        """Rows per chunk in ``score_samples`` and ``sample``.
+        """Rows per chunk of one network pass per row (``sample``; scoring, see below).
 
         At most ``_INFERENCE_CHUNK`` rows, fewer when a few activations of the
-        widest layer, for each of ``_draws_per_row`` passes per row, would
-        exceed the ``working_memory`` budget of :mod:`skgen.config` (``sample``
-        makes one pass per row and multiplies the draws back). A family
-        may size chunks to its network (see ``BaseFlow``): chunks whose
-        intermediates stay in cache, and below the allocator's page-mapping
-        threshold, run markedly faster than large ones.
+        widest layer would exceed the ``working_memory`` budget of
+        :mod:`skgen.config`. A family may size chunks to its network (see
+        ``BaseFlow``): chunks whose intermediates stay in cache, and below the
+        allocator's page-mapping threshold, run markedly faster than large ones.
         """
-        width = max((m.out_features for m in module.modules() if isinstance(m, torch.nn.Linear)),
-                    default=1)
-        itemsize = torch.finfo(dtype).bits // 8
-        return chunk_rows(_LIVE_ACTIVATIONS * width * itemsize * self._draws_per_row(),
-                          max_rows=_INFERENCE_CHUNK)
+        return chunk_rows(_pass_bytes(module, dtype), max_rows=_INFERENCE_CHUNK)
+
+    def _score_chunk_size(self, module, dtype):
+        """Rows per chunk in scoring, where a row costs ``_draws_per_row`` passes."""
+        draws = self._draws_per_row()
+        if draws == 1:
+            return self._inference_chunk_size(module, dtype)
+        return chunk_rows(_pass_bytes(module, dtype) * draws, max_rows=_INFERENCE_CHUNK)
 
     def _draws_per_row(self):
-        """Network passes per row at inference (a VAE's importance samples): 1."""
+        """Network passes per row when scoring (a VAE's importance samples): 1."""
         return 1
 
     def _inference_module(self, dtype=None):
@@ -971,7 +979,7 @@ class BaseDeepGenerative(BaseGenerative):
         dtype = self._inference_dtype
         codes = None if y is None else self._encode_labels(y)
         result = np.empty(X.shape[0])
-        chunk = self._inference_chunk_size(module, dtype)
+        chunk = self._score_chunk_size(module, dtype)
         for start in range(0, X.shape[0], chunk):
             sl = slice(start, start + chunk)
             xs = self._standardize_X(X[sl])
@@ -1005,10 +1013,7 @@ class BaseDeepGenerative(BaseGenerative):
         module, device = self._inference_module(dtype), self.device_
         codes = None if y is None else self._encode_labels(y)  # labels drawn by ``sample``
         generator = torch_generator(rng, device)
-        # one network pass per row here (not _draws_per_row), so that the draws,
-        # which depend on the chunk size, change only under a budget of a few MiB
-        chunk = min(self._inference_chunk_size(module, dtype) * self._draws_per_row(),
-                    _INFERENCE_CHUNK)
+        chunk = self._inference_chunk_size(module, dtype)
         out = []
         for start in range(0, n_samples, chunk):
             m = min(chunk, n_samples - start)
