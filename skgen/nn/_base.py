@@ -511,10 +511,10 @@ class BaseDeepGenerative(BaseGenerative):
         step_generator = torch_generator(seed_rng, device)  # noise inside losses
 
         n, d = X.shape
-        streaming = getattr(self, "_stream_classes", False) is not False
+        streaming = getattr(self, "_streaming", False)  # partial_fit's first call
         self.__dict__.pop("_stream", None)  # a new fit forgets partial_fit's run
         if y is not None:
-            if streaming:  # partial_fit: the classes were named up front
+            if streaming and self._stream_classes is not None:  # named up front
                 self.classes_ = self._stream_classes
                 codes = self._encode_labels(y)
             else:
@@ -638,14 +638,12 @@ class BaseDeepGenerative(BaseGenerative):
     def _partial_fit(self, X, y, classes):
         conditional = is_conditional(self)
         if not hasattr(self, "module_"):
-            if y is not None:
-                self._stream_classes = np.unique(np.asarray(y if classes is None else classes))
-            else:
-                self._stream_classes = None
+            self._streaming = True
+            self._stream_classes = None if classes is None else np.unique(np.asarray(classes))
             try:
                 self._fit(X, y)  # the family's set-up, then _stream_pass (see _fit)
             finally:
-                del self._stream_classes
+                del self._streaming, self._stream_classes
             return
         if conditional and (y is None) != (not hasattr(self, "classes_")):
             raise ValueError(
