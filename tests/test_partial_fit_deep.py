@@ -157,3 +157,18 @@ def test_incremental_trains_a_flow_over_a_dask_array():
     inc = Incremental(MAF(**SMALL)).fit(da.from_array(X, chunks=(300, 2)))
     assert len(inc.estimator_.history_) == 4
     assert np.isfinite(inc.estimator_.score_samples(X)).all()
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.array([[np.nan, 1.0]] * 10), "NaN"),
+    (np.array([[np.inf, 1.0]] * 10), "infinity"),
+    (np.ones((0, 2)), "0 sample"),
+    (np.ones(10), "2D array"),
+])
+def test_bad_chunks_raise_and_leave_the_model_unchanged(bad, message):
+    model = MAF(**SMALL).partial_fit(_data()[:300])
+    scores, step = model.score_samples(_data()), model._stream.step
+    with pytest.raises(ValueError, match=message):
+        model.partial_fit(bad)
+    np.testing.assert_array_equal(model.score_samples(_data()), scores)
+    assert model._stream.step == step
